@@ -1,0 +1,45 @@
+# stockade — every set-up step lives here, so a fresh clone needs only `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# system packages the test suite uses (real rpm databases, a Debian rootfs, Go and Rust binaries, ...)
+APT_PACKAGES := rpm debootstrap golang-go binutils util-linux
+export STOCKADE_DB ?= $(CURDIR)/.stockade/stockade.db
+
+.PHONY: demo test test-fast lint bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+system-deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  fi; \
+	else echo "not root or no apt-get: tests that need rpm, debootstrap or go will skip and say why"; fi
+
+demo: $(STAMP)
+	@bash scripts/demo.sh
+
+test: $(STAMP) system-deps
+	$(BIN)/python -m pytest -n 2 -q tests
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/catalog_host.py
+
+clean:
+	rm -rf $(VENV) .stockade .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

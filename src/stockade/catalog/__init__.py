@@ -1,0 +1,1 @@
+"""Catalogers: find the packages a target is made of."""

@@ -1,0 +1,164 @@
+"""One pass over a target's tree that hands every cataloger the paths it wants.
+
+The walk is the hot path of a filesystem scan: it uses ``os.scandir`` directly (the ``d_type`` of each
+entry, no ``stat`` except for extension-less regular files when a cataloger wants executables), plain
+dicts and sets, and no per-entry objects.  Symbolic links to directories are not followed (loops, and
+the same files twice); a symbolic link whose *name* a cataloger wants is passed on and resolved inside
+the target root by :class:`~stockade.target.fs.TargetFS`.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from stockade.catalog.interface import Cataloger
+from stockade.model.status import Status, StatusKind
+from stockade.target.fs import TargetFS, _describe_oserror
+
+#: Filesystems that hold no installed software: kernel views and in-memory scratch (proc(5), sysfs(5)).
+PSEUDO_FILESYSTEMS = frozenset(
+    {
+        "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "tracefs", "debugfs", "securityfs",
+        "bpf", "pstore", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs",
+        "rpc_pipefs", "nsfs", "selinuxfs",
+    }
+)  # fmt: skip
+#: Trees that belong to container engines: their images are scanned with ``stockade image``.
+ENGINE_STORAGE = ("/var/lib/containers/storage", "/var/lib/docker", "/var/lib/containerd")
+
+WALK = "walk"
+
+
+@dataclass(slots=True)
+class WalkResult:
+    wanted: dict[str, list[str]] = field(default_factory=dict)
+    statuses: list[Status] = field(default_factory=list)
+    files: int = 0
+    directories: int = 0
+
+
+def _unescape_mountinfo(field_: str) -> str:
+    # proc(5): spaces, tabs, newlines and backslashes in mount points are octal-escaped.
+    return field_.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\")
+
+
+def excluded_mounts(root: str, mountinfo: str = "/proc/self/mountinfo") -> dict[str, str]:
+    """Mount points under ``root`` that carry a pseudo filesystem, mapped to their filesystem type."""
+    out: dict[str, str] = {}
+    try:
+        with open(mountinfo, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return out
+    prefix = root.rstrip("/") + "/"
+    for line in lines:
+        left, sep, right = line.partition(" - ")
+        if not sep:
+            continue
+        fields = left.split()
+        fstype = right.split(" ", 1)[0]
+        if len(fields) < 5:
+            continue
+        mnt = _unescape_mountinfo(fields[4])
+        if fstype in PSEUDO_FILESYSTEMS and (mnt == root or mnt.startswith(prefix)) and mnt != "/":
+            out[mnt] = f"pseudo filesystem ({fstype}): holds no installed software"
+    return out
+
+
+def walk(
+    fs: TargetFS,
+    catalogers: Sequence[Cataloger],
+    *,
+    exclude: dict[str, str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> WalkResult:
+    """Walk ``fs`` once; return, for each cataloger, the target paths it declared interest in."""
+    by_name: dict[str, list[Cataloger]] = {}
+    by_ext: dict[str, list[Cataloger]] = {}
+    exec_wanted = [c for c in catalogers if c.EXECUTABLES]
+    for cat in catalogers:
+        for name in cat.FILE_NAMES:
+            by_name.setdefault(name, []).append(cat)
+        for ext in cat.EXTENSIONS:
+            by_ext.setdefault(ext, []).append(cat)
+    result = WalkResult(wanted={c.NAME: [] for c in catalogers})
+    wanted = result.wanted
+    statuses = result.statuses
+    excluded = dict(exclude or {})
+    if fs.is_host_root:
+        for path in ENGINE_STORAGE:
+            excluded.setdefault(path, "container engine storage: scan its images with `stockade image`")
+    else:
+        for path in ENGINE_STORAGE:
+            excluded.setdefault(fs.root + path, "container engine storage: scan its images with `stockade image`")
+
+    root = fs.root
+    cut = 0 if fs.is_host_root else len(root)
+    stack = [root]
+    files = dirs = 0
+    isreg = stat.S_ISREG
+    S_IXANY = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+    while stack:
+        top = stack.pop()
+        dirs += 1
+        if progress is not None and dirs % 2000 == 0:
+            progress(dirs, files)
+        try:
+            it = os.scandir(top)
+        except OSError as exc:
+            statuses.append(
+                Status(WALK, StatusKind.SKIPPED, f"directory not read: {_describe_oserror(exc)}", top[cut:] or "/")
+            )
+            continue
+        with it:
+            while True:
+                try:
+                    entry = next(it)
+                except StopIteration:
+                    break
+                except OSError as exc:
+                    statuses.append(
+                        Status(WALK, StatusKind.PARTIAL, f"directory listing cut short: {_describe_oserror(exc)}",
+                               top[cut:] or "/")
+                    )  # fmt: skip
+                    break
+                name = entry.name
+                try:
+                    is_dir = entry.is_dir(follow_symlinks=False)
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    full = entry.path
+                    if full in excluded:
+                        statuses.append(Status(WALK, StatusKind.SKIPPED, excluded[full], full[cut:]))
+                    else:
+                        stack.append(full)
+                    continue
+                files += 1
+                cats = by_name.get(name)
+                if cats is None:
+                    dot = name.rfind(".")
+                    if dot > 0:
+                        cats = by_ext.get(name[dot + 1 :].lower())
+                    elif exec_wanted:
+                        try:
+                            st = entry.stat(follow_symlinks=False)
+                        except OSError:
+                            continue
+                        if isreg(st.st_mode) and st.st_mode & S_IXANY and st.st_size > 1024:
+                            cats = exec_wanted
+                if cats is not None:
+                    path = entry.path[cut:]
+                    for cat in cats:
+                        if cat.accepts(path):
+                            wanted[cat.NAME].append(path)
+    result.files = files
+    result.directories = dirs
+    if progress is not None:
+        progress(dirs, files)
+    for paths in wanted.values():
+        paths.sort()
+    return result

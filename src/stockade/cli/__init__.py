@@ -1,0 +1,1 @@
+"""The command line.  The only part of stockade that prints or exits."""

@@ -1,0 +1,121 @@
+"""What every scanning command shares: output options, progress, writing, recording, exit status."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from stockade.errors import OutputError
+from stockade.model.result import ScanResult
+from stockade.model.severity import Severity
+from stockade.report import registry as formatters
+from stockade.report.interface import Formatter
+from stockade.report.table import TableFormatter
+from stockade.scan.scanner import Progress
+from stockade.store.factory import open_store
+
+F = TypeVar("F", bound=Callable[..., Any])
+SEVERITIES = [s.value for s in Severity if s is not Severity.UNKNOWN]
+
+
+def output_options(func: F) -> F:
+    """``--format --output --fail-on --quiet --packages --db --no-store``."""
+    options = [
+        click.option("-f", "--format", "fmt", type=click.Choice(list(formatters.FORMATTERS)), default="table",
+                     show_default=True, help="Output format. cyclonedx is CycloneDX 1.6 JSON, spdx is SPDX 2.3 "
+                     "JSON, sarif is SARIF 2.1.0."),
+        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+                     help="Write the result to this file (atomically) instead of standard output."),
+        click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False), default=None,
+                     help="Exit 1 when a finding at or above this severity is found."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on standard error."),
+        click.option("--packages", "list_packages", is_flag=True,
+                     help="With --format table: list every package, not only counts."),
+        click.option("--db", "db", default=None, metavar="PATH",
+                     help="Inventory database (default: $STOCKADE_DB, else the user's data directory)."),
+        click.option("--no-store", is_flag=True, help="Do not record this scan in the inventory."),
+    ]  # fmt: skip
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+@contextmanager
+def progress_reporter(quiet: bool) -> Iterator[Progress]:
+    """A spinner with the current stage and walk counts, on stderr, only when stderr is a terminal."""
+    if quiet or not sys.stderr.isatty():
+        yield Progress()
+        return
+    from rich.console import Console
+    from rich.status import Status
+
+    console = Console(stderr=True)
+    with Status("starting", console=console) as status:
+        state = {"stage": "starting"}
+
+        def stage(text: str) -> None:
+            state["stage"] = text
+            status.update(text)
+
+        def walked(dirs: int, files: int) -> None:
+            status.update(f"{state['stage']}: {dirs:,} directories, {files:,} files")
+
+        yield Progress(stage=stage, walked=walked)
+
+
+def write_output(text: str, output: str | None) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    directory = os.path.dirname(os.path.abspath(output))
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=directory)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, output)
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+
+
+def make_formatter(fmt: str, list_packages: bool, output: str | None) -> Formatter:
+    if fmt == "table":
+        to_tty = output is None and sys.stdout.isatty()
+        width = os.get_terminal_size().columns if to_tty else 120
+        return TableFormatter(width=width, color=to_tty, packages=list_packages)
+    return formatters.load(fmt)
+
+
+def finish(
+    result: ScanResult,
+    *,
+    fmt: str,
+    output: str | None,
+    fail_on: str | None,
+    quiet: bool,
+    list_packages: bool,
+    db: str | None,
+    no_store: bool,
+) -> int:
+    """Render, write, record; return the exit code."""
+    text = make_formatter(fmt, list_packages, output).render(result)
+    write_output(text, output)
+    if not no_store:
+        with open_store(db) as store:
+            store.record(result)
+    problems = sum(1 for s in result.statuses if s.is_problem)
+    if not quiet and (fmt != "table" or output is not None):
+        click.echo(
+            f"stockade: {result.target.kind.value} {result.target.name}: {len(result.inventory.packages)} "
+            f"packages, {len(result.findings)} findings, {problems} coverage notes"
+            + (f"; written to {output}" if output else ""),
+            err=True,
+        )
+    if fail_on and result.findings_at_or_above(Severity.parse(fail_on)):
+        return 1
+    return 0

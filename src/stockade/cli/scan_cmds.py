@@ -1,0 +1,38 @@
+"""``stockade host`` and ``stockade rootfs``: scan the live machine or an unpacked filesystem."""
+
+from __future__ import annotations
+
+import click
+
+from stockade.cli.common import finish, output_options, progress_reporter
+from stockade.scan.scanner import ScanOptions, scan_filesystem
+from stockade.target.host import open_host
+from stockade.target.rootfs import open_rootfs
+
+
+@click.command()
+@output_options
+def host(**opts: object) -> int:
+    """Scan this machine: its operating system, installed packages and language packages.
+
+    Walks / once, skipping kernel pseudo filesystems (/proc, /sys, ...) and container engine storage
+    (scan images with `stockade image`); every skipped or unreadable part is listed in the result.
+    """
+    target, fs = open_host()
+    with progress_reporter(bool(opts["quiet"])) as progress:
+        result = scan_filesystem(target, fs, ScanOptions(progress=progress))
+    return finish(result, **opts)  # type: ignore[arg-type]
+
+
+@click.command()
+@click.argument("path", type=click.Path(file_okay=True, dir_okay=True, exists=False))
+@output_options
+def rootfs(path: str, **opts: object) -> int:
+    """Scan an unpacked filesystem at PATH (a chroot, an extracted image, a mounted disk).
+
+    Symbolic links are resolved inside PATH, as chroot would: nothing outside PATH is read.
+    """
+    target, fs = open_rootfs(path)
+    with progress_reporter(bool(opts["quiet"])) as progress:
+        result = scan_filesystem(target, fs, ScanOptions(progress=progress))
+    return finish(result, **opts)  # type: ignore[arg-type]

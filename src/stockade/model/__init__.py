@@ -1,0 +1,1 @@
+"""Pure data: targets, inventories, findings, results.  No I/O here."""

@@ -1,0 +1,51 @@
+"""The result of one scan: what was scanned, what it is made of, what is wrong, what was covered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from stockade.model.finding import Finding
+from stockade.model.inventory import Inventory
+from stockade.model.severity import Severity
+from stockade.model.status import Status
+from stockade.model.target import Target
+
+#: Bumped on any incompatible change of the JSON result; documented in docs/json-schema.md.
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    scan_id: str
+    target: Target
+    inventory: Inventory
+    findings: tuple[Finding, ...]
+    statuses: tuple[Status, ...]
+    started: datetime
+    finished: datetime
+    tool_version: str
+
+    def max_severity(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+    def findings_at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "scan": {
+                "id": self.scan_id,
+                "started": self.started.isoformat(),
+                "finished": self.finished.isoformat(),
+                "tool": {"name": "stockade", "version": self.tool_version},
+            },
+            "target": self.target.to_dict(),
+            "inventory": self.inventory.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+            "statuses": [s.to_dict() for s in self.statuses],
+        }

@@ -1,0 +1,1 @@
+"""Formatters: a scan result as a table, JSON, SARIF, CycloneDX or SPDX."""

@@ -1,0 +1,18 @@
+"""Formatters by ``--format`` name."""
+
+from __future__ import annotations
+
+from stockade.plugin import load_class
+from stockade.report.interface import Formatter
+
+FORMATTERS: dict[str, str] = {
+    "table": "stockade.report.table:TableFormatter",
+    "json": "stockade.report.json:JsonFormatter",
+    "sarif": "stockade.report.sarif:SarifFormatter",
+    "cyclonedx": "stockade.report.cyclonedx:CycloneDxFormatter",
+    "spdx": "stockade.report.spdx:SpdxFormatter",
+}
+
+
+def load(name: str) -> Formatter:
+    return load_class(FORMATTERS[name], Formatter)()

@@ -1,0 +1,1 @@
+"""Scanning: open a target, catalog it, run checks, assemble a result."""

@@ -1,0 +1,1 @@
+"""The inventory store: every scan recorded, every workload listed."""

@@ -1,0 +1,1 @@
+"""Targets: opening the things stockade scans as a read-only filesystem view."""

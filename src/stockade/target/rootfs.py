@@ -1,0 +1,21 @@
+"""An unpacked filesystem (a chroot, an extracted image, a mounted disk) as a target."""
+
+from __future__ import annotations
+
+import os
+
+from stockade.errors import InputError, TargetNotFoundError
+from stockade.model.target import Target, TargetKind
+from stockade.target.fs import TargetFS
+
+
+def open_rootfs(path: str, kind: TargetKind = TargetKind.ROOTFS) -> tuple[Target, TargetFS]:
+    if not os.path.exists(path):
+        raise TargetNotFoundError(f"{path}: no such file or directory")
+    if not os.path.isdir(path):
+        raise InputError(f"{path}: not a directory", hint="`stockade rootfs` scans an unpacked filesystem tree")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise InputError(f"{path}: permission denied")
+    real = os.path.realpath(path)
+    target = Target(kind=kind, name=path, id=f"{kind.value}:{real}", path=real)
+    return target, TargetFS(real)
