@@ -53,6 +53,9 @@ class ParseError(StockadeError):
             if column is not None:
                 where += f":{column}"
         super().__init__(f"failed to parse {what}: {where}: {reason}", hint=hint)
+        at = "" if line is None else f"line {line}: " if column is None else f"line {line}, column {column}: "
+        #: the message without the path, for places that show the path beside it (status entries)
+        self.short = f"failed to parse {what}: {at}{reason}"
         self.path = path
         self.line = line
         self.column = column

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from stockade.errors import StockadeError
+from stockade.errors import ParseError, StockadeError
 from stockade.model.inventory import OSInfo, Package
 from stockade.model.status import Status, StatusKind
 from stockade.plugin import Plugin
@@ -66,6 +66,8 @@ class FileCataloger(Cataloger):
             except FileAccessError as exc:
                 status = StatusKind.SKIPPED if exc.reason.startswith("skipped") else StatusKind.ERROR
                 ctx.problem(path, exc.reason, status)
+            except ParseError as exc:
+                ctx.problem(path, exc.short, StatusKind.ERROR)
             except StockadeError as exc:
                 ctx.problem(path, exc.message, StatusKind.ERROR)
             except (ValueError, KeyError, IndexError, TypeError, UnicodeError, OSError) as exc:

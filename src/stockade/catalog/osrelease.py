@@ -10,6 +10,7 @@ import re
 import shlex
 
 from stockade.model.inventory import OSInfo
+from stockade.model.status import Status, StatusKind
 from stockade.target.fs import FileAccessError, TargetFS
 
 OS_RELEASE_FILES = ("/etc/os-release", "/usr/lib/os-release")
@@ -59,19 +60,29 @@ _RELEASE_FILE_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def detect_os(fs: TargetFS) -> OSInfo | None:
+PLUGIN = "os-release"
+
+
+def _read(fs: TargetFS, path: str, problems: list[Status] | None) -> str | None:
+    try:
+        return fs.read_text(path, max_size=_MAX, errors="replace")
+    except FileAccessError as exc:
+        if problems is not None and exc.reason != "no such file":
+            problems.append(Status(PLUGIN, StatusKind.ERROR, exc.reason, path))
+        return None
+
+
+def detect_os(fs: TargetFS, problems: list[Status] | None = None) -> OSInfo | None:
+    """The target's OS, or None.  Files that exist but cannot be read are appended to ``problems``."""
     for path in OS_RELEASE_FILES:
-        try:
-            text = fs.read_text(path, max_size=_MAX, errors="replace")
-        except FileAccessError:
+        text = _read(fs, path, problems)
+        if text is None:
             continue
         info = _from_fields(parse_os_release(text), path)
         if info is not None:
             return info
-    try:
-        lsb = parse_os_release(fs.read_text("/etc/lsb-release", max_size=_MAX, errors="replace"))
-    except FileAccessError:
-        lsb = {}
+    lsb_text = _read(fs, "/etc/lsb-release", problems)
+    lsb = parse_os_release(lsb_text) if lsb_text else {}
     if lsb.get("DISTRIB_ID"):
         return OSInfo(
             id=lsb["DISTRIB_ID"].lower(),
@@ -81,10 +92,10 @@ def detect_os(fs: TargetFS) -> OSInfo | None:
             source="/etc/lsb-release",
         )
     for path, os_id, pattern in _RELEASE_FILE_PATTERNS:
-        try:
-            text = fs.read_text(path, max_size=_MAX, errors="replace").strip()
-        except FileAccessError:
+        raw = _read(fs, path, problems)
+        if raw is None:
             continue
+        text = raw.strip()
         match = re.search(pattern, text)
         if os_id == "rhel" and "centos" in text.lower():
             os_id = "centos"

@@ -84,7 +84,7 @@ def scan_filesystem(target: Target, fs: TargetFS, options: ScanOptions | None = 
     catalogers, statuses = load_catalogers(names)
 
     stage("identifying the operating system")
-    os_info = detect_os(fs)
+    os_info = detect_os(fs, statuses)
     if os_info is None:
         statuses.append(Status("os-release", StatusKind.PARTIAL, "operating system not identified "
                                "(no /etc/os-release, /usr/lib/os-release or older release file)"))  # fmt: skip

@@ -29,9 +29,7 @@ class DpkgCataloger(Cataloger):
     DESCRIPTION = "Debian/Ubuntu packages from the dpkg database (status and distroless status.d)"
 
     def catalog(self, ctx: CatalogContext, paths: Sequence[str]) -> list[Package]:
-        out: list[Package] = []
-        if ctx.fs.exists(STATUS):
-            out.extend(self._read(ctx, STATUS))
+        out = self._read(ctx, STATUS, missing_ok=True)
         try:
             names = ctx.fs.listdir(STATUS_D)
         except FileAccessError as exc:
@@ -44,11 +42,13 @@ class DpkgCataloger(Cataloger):
             out.extend(self._read(ctx, f"{STATUS_D}/{name}"))
         return out
 
-    def _read(self, ctx: CatalogContext, path: str) -> list[Package]:
+    def _read(self, ctx: CatalogContext, path: str, *, missing_ok: bool = False) -> list[Package]:
         try:
             text = ctx.fs.read_text(path, errors="replace")
         except FileAccessError as exc:
-            ctx.problem(path, exc.reason, StatusKind.ERROR)
+            if not (missing_ok and exc.reason == "no such file"):
+                kind = StatusKind.SKIPPED if exc.reason.startswith("skipped") else StatusKind.ERROR
+                ctx.problem(path, exc.reason, kind)
             return []
         return list(self.parse_status(ctx, path, text))
 
@@ -58,12 +58,12 @@ class DpkgCataloger(Cataloger):
         distro = distro_qualifier(ctx.os)
         try:
             for lineno, fields in iter_paragraphs(text):
+                state = fields.get("Status", "install ok installed").split()
+                if len(state) == 3 and state[2] == "not-installed":
+                    continue  # purged: dpkg-query -W leaves these out, and they carry no Version
                 missing = [f for f in REQUIRED if not fields.get(f)]
                 if missing:
                     ctx.problem(path, f"failed to parse dpkg status: line {lineno}: missing {', '.join(missing)}")
-                    continue
-                state = fields.get("Status", "install ok installed").split()
-                if len(state) == 3 and state[2] == "not-installed":
                     continue
                 yield self._package(fields, path, lineno, ecosystem, namespace, distro, state)
         except ValueError as exc:
