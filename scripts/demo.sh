@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make demo`: stockade's main job on real inputs — this machine and the examples/ tree.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+S=.venv/bin/stockade
+export STOCKADE_DB="${STOCKADE_DB:-$PWD/.stockade/stockade.db}"
+mkdir -p "$(dirname "$STOCKADE_DB")"
+rule() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+rule "stockade host: this machine"
+$S host
+rule "stockade rootfs examples/app-rootfs (an application image's filesystem, unpacked)"
+$S rootfs examples/app-rootfs --packages
+rule "stockade rootfs examples/app-rootfs --format cyclonedx (first lines of the SBOM)"
+$S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store | head -n 25
+rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"
+$S inventory
