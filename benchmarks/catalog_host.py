@@ -61,8 +61,9 @@ def child(mode: str, root: str) -> None:
 
 
 def run_child(mode: str, root: str) -> dict[str, float]:
-    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, "--root", root], stdout=subprocess.PIPE,
-                            text=True)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", mode, "--root", root], stdout=subprocess.PIPE, text=True
+    )
     assert proc.stdout is not None
     data = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
@@ -92,13 +93,25 @@ def main() -> None:
     cat_s = statistics.median(c["seconds"] for c in cats)
     rss = max(c["max_rss_mb"] for c in cats)
     ratio = cat_s / walk_s
-    print(f"root {args.root}: {int(walks[0]['entries']):,} entries walked, {int(cats[0]['packages']):,} packages")
+    print(
+        f"root {args.root}: {int(walks[0]['entries']):,} entries walked, "
+        f"{int(cats[0]['packages']):,} packages"
+    )
     print(f"bare os.scandir walk   median {walk_s:6.2f} s  ({args.runs} runs)")
     print(f"stockade catalog       median {cat_s:6.2f} s  ratio {ratio:.2f}x (target <= 1.5x)")
     print(f"stockade peak RSS      {rss:6.1f} MB (target <= 200 MB)")
-    print(json.dumps({"walk_s": round(walk_s, 3), "catalog_s": round(cat_s, 3), "ratio": round(ratio, 3),
-                      "peak_rss_mb": round(rss, 1), "runs": args.runs,
-                      "date": time.strftime("%Y-%m-%d")}))  # fmt: skip
+    print(
+        json.dumps(
+            {
+                "walk_s": round(walk_s, 3),
+                "catalog_s": round(cat_s, 3),
+                "ratio": round(ratio, 3),
+                "peak_rss_mb": round(rss, 1),
+                "runs": args.runs,
+                "date": time.strftime("%Y-%m-%d"),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

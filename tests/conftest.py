@@ -17,8 +17,9 @@ SHARED = REPO.parent / "shared"
 CACHE = REPO / "tests" / ".cache"
 
 
-def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str | None = None,
-            timeout: float = 300) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def run_cli(
+    *args: str, env: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run ``stockade ARGS`` in a fresh interpreter, exactly as a user would."""
     full_env = dict(os.environ)
     full_env.pop("STOCKADE_DEBUG", None)
@@ -26,8 +27,13 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, input: str | None 
         full_env.update(env)
     return subprocess.run(
         [sys.executable, "-m", "stockade.cli.main", *args],
-        capture_output=True, text=True, env=full_env, input=input, timeout=timeout, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        env=full_env,
+        input=input,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ SUITE = "bookworm"
 
 def debian_mirror() -> str | None:
     """The Debian mirror this machine's apt already uses (deb822 .sources or one-line sources.list)."""
-    candidates = sorted(Path("/etc/apt/sources.list.d").glob("*.sources")) + [Path("/etc/apt/sources.list")]
+    candidates = [*sorted(Path("/etc/apt/sources.list.d").glob("*.sources")), Path("/etc/apt/sources.list")]
     for path in candidates:
         try:
             text = path.read_text()
@@ -55,8 +55,11 @@ def debian_rootfs() -> Path:
         shutil.rmtree(work, ignore_errors=True)
         proc = subprocess.run(
             ["debootstrap", "--variant=minbase", SUITE, str(work), mirror],
-            capture_output=True, text=True, timeout=1200, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=1200,
+            check=False,
+        )
         if proc.returncode != 0:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise RuntimeError(f"debootstrap failed: {' | '.join(tail)}")

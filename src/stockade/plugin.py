@@ -8,20 +8,17 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 from stockade.errors import PluginError
 
 
-class Plugin(ABC):  # noqa: B024 - a marker base; families add the abstract methods
+class Plugin(ABC):
     NAME: ClassVar[str]
     DESCRIPTION: ClassVar[str] = ""
 
 
-P = TypeVar("P", bound=Plugin)
-
-
-def load_class(spec: str, base: type[P]) -> type[P]:
+def load_class(spec: str, base: type) -> type:
     """Import ``"package.module:Class"`` and check it is a ``base``.  Registries name their plug-ins
     this way so that one broken plug-in becomes an error status instead of breaking every scan."""
     module_name, _, attr = spec.partition(":")

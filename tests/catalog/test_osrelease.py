@@ -13,7 +13,11 @@ from stockade.target.fs import TargetFS
 
 
 def test_parse_quoting_and_comments() -> None:
-    text = '# comment\nNAME="Debian GNU/Linux"\nID=debian\nPRETTY_NAME=\'Debian 12\'\nX="a \\"q\\" b"\nbad line\n'
+    text = (
+        '# comment\nNAME="Debian GNU/Linux"\nID=debian\n'
+        "PRETTY_NAME='Debian 12'\n"
+        'X="a \\"q\\" b"\nbad line\n'
+    )
     fields = parse_os_release(text)
     assert fields == {"NAME": "Debian GNU/Linux", "ID": "debian", "PRETTY_NAME": "Debian 12", "X": 'a "q" b'}
 
@@ -37,7 +41,12 @@ def test_this_host_matches_python_platform() -> None:
         ("etc/debian_version", "12.5\n", "debian", "12.5"),
         ("etc/centos-release", "CentOS Linux release 7.9.2009 (Core)\n", "centos", "7.9.2009"),
         ("etc/redhat-release", "Red Hat Enterprise Linux release 8.9 (Ootpa)\n", "rhel", "8.9"),
-        ("etc/lsb-release", "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=20.04\nDISTRIB_CODENAME=focal\n", "ubuntu", "20.04"),
+        (
+            "etc/lsb-release",
+            "DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=20.04\nDISTRIB_CODENAME=focal\n",
+            "ubuntu",
+            "20.04",
+        ),
         ("usr/lib/os-release", "ID=wolfi\nVERSION_ID=20230201\n", "wolfi", "20230201"),
     ],
 )

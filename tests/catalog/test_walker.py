@@ -101,10 +101,26 @@ def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
     (tmp_path / "db").mkdir(mode=0o777)
     (tmp_path / "db").chmod(0o777)
     proc = subprocess.run(
-        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "stockade.cli.main",
-         "rootfs", str(root), "--format", "json", "--quiet", "--no-store"],
-        capture_output=True, text=True, env=env, check=False,
-    )  # fmt: skip
+        [
+            setpriv,
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            sys.executable,
+            "-m",
+            "stockade.cli.main",
+            "rootfs",
+            str(root),
+            "--format",
+            "json",
+            "--quiet",
+            "--no-store",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     if "Permission denied" in proc.stderr and "python" in proc.stderr.lower():
         pytest.skip(f"the unprivileged user cannot run this interpreter: {proc.stderr.strip()[:200]}")
     assert proc.returncode == 0, proc.stderr
@@ -112,5 +128,10 @@ def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
     statuses = json.loads(proc.stdout)["statuses"]
     walk_problems = [s for s in statuses if s["plugin"] == "walk"]
     assert walk_problems == [
-        {"plugin": "walk", "status": "skipped", "reason": "directory not read: permission denied", "path": "/locked"}
+        {
+            "plugin": "walk",
+            "status": "skipped",
+            "reason": "directory not read: permission denied",
+            "path": "/locked",
+        }
     ]

@@ -41,7 +41,9 @@ def test_help_lists_commands(cli: CLI) -> None:
 def test_missing_path_exits_2_with_one_line(cli: CLI, tmp_path: Path) -> None:
     proc = cli("rootfs", str(tmp_path / "nope"))
     assert proc.returncode == 2
-    assert proc.stderr.strip().splitlines() == [f"stockade: error: {tmp_path / 'nope'}: no such file or directory"]
+    assert proc.stderr.strip().splitlines() == [
+        f"stockade: error: {tmp_path / 'nope'}: no such file or directory"
+    ]
     assert "Traceback" not in proc.stderr and proc.stdout == ""
 
 
@@ -52,8 +54,15 @@ def test_file_instead_of_directory(cli: CLI, tmp_path: Path) -> None:
     assert proc.returncode == 2 and "not a directory" in proc.stderr
 
 
-@pytest.mark.parametrize("args", [["rootfs"], ["rootfs", ".", "--format", "xml"], ["nosuchcommand"],
-                                  ["rootfs", ".", "--fail-on", "severe"]])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rootfs"],
+        ["rootfs", ".", "--format", "xml"],
+        ["nosuchcommand"],
+        ["rootfs", ".", "--fail-on", "severe"],
+    ],
+)
 def test_usage_errors_exit_2(cli: CLI, args: list[str]) -> None:
     proc = cli(*args)
     assert proc.returncode == 2, proc.stderr

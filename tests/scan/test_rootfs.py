@@ -38,13 +38,24 @@ def scan(cli: CLI, path: Path) -> dict[str, Any]:
 @pytest.mark.slow
 def test_debootstrap_rootfs_lists_exactly_its_packages(cli: CLI, debian: Path) -> None:
     out = subprocess.run(
-        ["dpkg-query", f"--admindir={debian}/var/lib/dpkg", "-W", "-f", "${Package}\t${Architecture}\t${Version}\n"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        [
+            "dpkg-query",
+            f"--admindir={debian}/var/lib/dpkg",
+            "-W",
+            "-f",
+            "${Package}\t${Architecture}\t${Version}\n",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     expected = {tuple(line.split("\t")) for line in out.splitlines() if line}
     doc = scan(cli, debian)
-    got = {(p["name"], p.get("arch", ""), p["version"]) for p in doc["inventory"]["packages"]
-           if p["found_by"] == "os/dpkg"}  # fmt: skip
+    got = {
+        (p["name"], p.get("arch", ""), p["version"])
+        for p in doc["inventory"]["packages"]
+        if p["found_by"] == "os/dpkg"
+    }
     assert got == expected
     assert len(expected) > 50
     assert doc["inventory"]["os"]["id"] == "debian" and doc["inventory"]["os"]["version_id"].startswith("12")
@@ -57,7 +68,9 @@ def broken(tmp_path: Path) -> Path:
     root = tmp_path / "broken"
     (root / "etc").mkdir(parents=True)
     (root / "etc/os-release").write_text("ID=debian\nVERSION_ID=12\n")
-    status = "Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n"
+    status = (
+        "Package: a\nStatus: install ok installed\nVersion: 1\n\nPackage: b\nStatus: install ok installed\n"
+    )
     (root / "var/lib/dpkg").mkdir(parents=True)
     (root / "var/lib/dpkg/status").write_text(status)  # truncated in the middle of b's paragraph
     site = root / "usr/lib/python3/dist-packages"
@@ -100,7 +113,9 @@ def test_copy_of_host_python_is_found_in_rootfs(cli: CLI, tmp_path: Path) -> Non
 
     src = Path(sysconfig.get_paths()["purelib"])
     dst = tmp_path / "r/usr/lib/python3/dist-packages"
-    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("*.py", "*.pyc", "*.so", "__pycache__"), symlinks=True)
+    shutil.copytree(
+        src, dst, ignore=shutil.ignore_patterns("*.py", "*.pyc", "*.so", "__pycache__"), symlinks=True
+    )
     doc = scan(cli, tmp_path / "r")
     found = {p["name"].lower() for p in doc["inventory"]["packages"] if p["found_by"] == "lang/python"}
     import importlib.metadata

@@ -20,7 +20,12 @@ def root(tmp_path: Path) -> Path:
 
 @pytest.mark.parametrize(
     "link",
-    ["/usr/lib/os-release", "../usr/lib/os-release", "../../../../usr/lib/os-release", "/../usr/./lib/os-release"],
+    [
+        "/usr/lib/os-release",
+        "../usr/lib/os-release",
+        "../../../../usr/lib/os-release",
+        "/../usr/./lib/os-release",
+    ],
 )
 def test_links_resolve_inside_root(root: Path, link: str) -> None:
     os.symlink(link, root / "etc/os-release")

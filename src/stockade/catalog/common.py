@@ -75,9 +75,13 @@ def make_purl(
 ) -> str:
     quals = {k: v for k, v in (qualifiers or {}).items() if v}
     purl = PackageURL(
-        type=type_, namespace=namespace or None, name=name, version=version or None,
-        qualifiers=quals or None, subpath=subpath,
-    )  # fmt: skip
+        type=type_,
+        namespace=namespace or None,
+        name=name,
+        version=version or None,
+        qualifiers=quals or None,
+        subpath=subpath,
+    )
     return str(purl.to_string())
 
 

@@ -6,6 +6,8 @@ status in the result instead of breaking every scan.
 
 from __future__ import annotations
 
+from typing import cast
+
 from stockade.catalog.interface import Cataloger
 from stockade.plugin import load_class
 
@@ -36,4 +38,4 @@ PRESETS: dict[str, tuple[str, ...]] = {
 
 
 def load(name: str) -> type[Cataloger]:
-    return load_class(CATALOGERS[name], Cataloger)
+    return cast("type[Cataloger]", load_class(CATALOGERS[name], Cataloger))

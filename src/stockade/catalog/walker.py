@@ -21,11 +21,29 @@ from stockade.target.fs import TargetFS, _describe_oserror
 #: Filesystems that hold no installed software: kernel views and in-memory scratch (proc(5), sysfs(5)).
 PSEUDO_FILESYSTEMS = frozenset(
     {
-        "proc", "sysfs", "devtmpfs", "devpts", "cgroup", "cgroup2", "tracefs", "debugfs", "securityfs",
-        "bpf", "pstore", "configfs", "fusectl", "mqueue", "hugetlbfs", "autofs", "binfmt_misc", "efivarfs",
-        "rpc_pipefs", "nsfs", "selinuxfs",
+        "proc",
+        "sysfs",
+        "devtmpfs",
+        "devpts",
+        "cgroup",
+        "cgroup2",
+        "tracefs",
+        "debugfs",
+        "securityfs",
+        "bpf",
+        "pstore",
+        "configfs",
+        "fusectl",
+        "mqueue",
+        "hugetlbfs",
+        "autofs",
+        "binfmt_misc",
+        "efivarfs",
+        "rpc_pipefs",
+        "nsfs",
+        "selinuxfs",
     }
-)  # fmt: skip
+)
 #: Trees that belong to container engines: their images are scanned with ``stockade image``.
 ENGINE_STORAGE = ("/var/lib/containers/storage", "/var/lib/docker", "/var/lib/containerd")
 
@@ -93,7 +111,9 @@ def walk(
             excluded.setdefault(path, "container engine storage: scan its images with `stockade image`")
     else:
         for path in ENGINE_STORAGE:
-            excluded.setdefault(fs.root + path, "container engine storage: scan its images with `stockade image`")
+            excluded.setdefault(
+                fs.root + path, "container engine storage: scan its images with `stockade image`"
+            )
 
     root = fs.root
     cut = 0 if fs.is_host_root else len(root)
@@ -110,7 +130,12 @@ def walk(
             it = os.scandir(top)
         except OSError as exc:
             statuses.append(
-                Status(WALK, StatusKind.SKIPPED, f"directory not read: {_describe_oserror(exc)}", top[cut:] or "/")
+                Status(
+                    WALK,
+                    StatusKind.SKIPPED,
+                    f"directory not read: {_describe_oserror(exc)}",
+                    top[cut:] or "/",
+                )
             )
             continue
         with it:
@@ -121,9 +146,13 @@ def walk(
                     break
                 except OSError as exc:
                     statuses.append(
-                        Status(WALK, StatusKind.PARTIAL, f"directory listing cut short: {_describe_oserror(exc)}",
-                               top[cut:] or "/")
-                    )  # fmt: skip
+                        Status(
+                            WALK,
+                            StatusKind.PARTIAL,
+                            f"directory listing cut short: {_describe_oserror(exc)}",
+                            top[cut:] or "/",
+                        )
+                    )
                     break
                 name = entry.name
                 try:

@@ -27,20 +27,45 @@ SEVERITIES = [s.value for s in Severity if s is not Severity.UNKNOWN]
 def output_options(func: F) -> F:
     """``--format --output --fail-on --quiet --packages --db --no-store``."""
     options = [
-        click.option("-f", "--format", "fmt", type=click.Choice(list(formatters.FORMATTERS)), default="table",
-                     show_default=True, help="Output format. cyclonedx is CycloneDX 1.6 JSON, spdx is SPDX 2.3 "
-                     "JSON, sarif is SARIF 2.1.0."),
-        click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
-                     help="Write the result to this file (atomically) instead of standard output."),
-        click.option("--fail-on", type=click.Choice(SEVERITIES, case_sensitive=False), default=None,
-                     help="Exit 1 when a finding at or above this severity is found."),
+        click.option(
+            "-f",
+            "--format",
+            "fmt",
+            type=click.Choice(list(formatters.FORMATTERS)),
+            default="table",
+            show_default=True,
+            help="Output format. cyclonedx is CycloneDX 1.6 JSON, spdx is SPDX 2.3 "
+            "JSON, sarif is SARIF 2.1.0.",
+        ),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Path(dir_okay=False, writable=True),
+            default=None,
+            help="Write the result to this file (atomically) instead of standard output.",
+        ),
+        click.option(
+            "--fail-on",
+            type=click.Choice(SEVERITIES, case_sensitive=False),
+            default=None,
+            help="Exit 1 when a finding at or above this severity is found.",
+        ),
         click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on standard error."),
-        click.option("--packages", "list_packages", is_flag=True,
-                     help="With --format table: list every package, not only counts."),
-        click.option("--db", "db", default=None, metavar="PATH",
-                     help="Inventory database (default: $STOCKADE_DB, else the user's data directory)."),
+        click.option(
+            "--packages",
+            "list_packages",
+            is_flag=True,
+            help="With --format table: list every package, not only counts.",
+        ),
+        click.option(
+            "--db",
+            "db",
+            default=None,
+            metavar="PATH",
+            help="Inventory database (default: $STOCKADE_DB, else the user's data directory).",
+        ),
         click.option("--no-store", is_flag=True, help="Do not record this scan in the inventory."),
-    ]  # fmt: skip
+    ]
     for option in reversed(options):
         func = option(func)
     return func

@@ -64,7 +64,9 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:
         if os.environ.get("STOCKADE_DEBUG"):
             raise
-        _error(f"internal error: {type(exc).__name__}: {exc}", "run again with STOCKADE_DEBUG=1 for a traceback")
+        _error(
+            f"internal error: {type(exc).__name__}: {exc}", "run again with STOCKADE_DEBUG=1 for a traceback"
+        )
         code = EXIT_RUNTIME
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from stockade.plugin import load_class
 from stockade.report.interface import Formatter
 
@@ -15,4 +17,5 @@ FORMATTERS: dict[str, str] = {
 
 
 def load(name: str) -> Formatter:
-    return load_class(FORMATTERS[name], Formatter)()
+    cls = cast("type[Formatter]", load_class(FORMATTERS[name], Formatter))
+    return cls()

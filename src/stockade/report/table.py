@@ -36,8 +36,9 @@ class TableFormatter(Formatter):
 
     def render(self, result: ScanResult) -> str:
         buf = io.StringIO()
-        console = Console(file=buf, width=self.width, force_terminal=self.color, no_color=not self.color,
-                          highlight=False)  # fmt: skip
+        console = Console(
+            file=buf, width=self.width, force_terminal=self.color, no_color=not self.color, highlight=False
+        )
         self._summary(console, result)
         if self.packages:
             self._packages(console, result)
@@ -49,7 +50,9 @@ class TableFormatter(Formatter):
     def _summary(console: Console, result: ScanResult) -> None:
         inv = result.inventory
         target = result.target
-        os_text = (inv.os.pretty_name or f"{inv.os.id} {inv.os.version_id or ''}".strip()) if inv.os else "unknown"
+        os_text = (
+            (inv.os.pretty_name or f"{inv.os.id} {inv.os.version_id or ''}".strip()) if inv.os else "unknown"
+        )
         console.print(Text(f"{target.kind.value}: {target.name}", style="bold"))
         console.print(f"operating system: {os_text}")
         counts = Counter((p.ecosystem, p.found_by) for p in inv.packages)
@@ -79,12 +82,18 @@ class TableFormatter(Formatter):
             return
         bysev = Counter(f.severity for f in result.findings)
         parts = ", ".join(f"{bysev[s]} {s.value}" for s in sorted(bysev, key=lambda s: -s.rank))
-        table = Table(title=f"{len(result.findings)} findings ({parts})", title_justify="left", show_edge=False)
+        table = Table(
+            title=f"{len(result.findings)} findings ({parts})", title_justify="left", show_edge=False
+        )
         for col in ("severity", "id", "title", "location"):
             table.add_column(col, overflow="fold")
         for f in result.findings:
-            table.add_row(Text(f.severity.value, style=SEVERITY_STYLE[f.severity]), f.id, f.title,
-                          str(f.location or f.package or ""))  # fmt: skip
+            table.add_row(
+                Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
+                f.id,
+                f.title,
+                str(f.location or f.package or ""),
+            )
         console.print(table)
 
     @staticmethod
@@ -93,8 +102,9 @@ class TableFormatter(Formatter):
         if not problems:
             console.print("coverage: every plug-in ran over all of its input")
             return
-        table = Table(title=f"not covered or partly covered ({len(problems)})", title_justify="left",
-                      show_edge=False)  # fmt: skip
+        table = Table(
+            title=f"not covered or partly covered ({len(problems)})", title_justify="left", show_edge=False
+        )
         for col in ("plug-in", "status", "path", "reason"):
             table.add_column(col, overflow="fold")
         for s in problems:

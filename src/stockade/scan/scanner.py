@@ -86,8 +86,14 @@ def scan_filesystem(target: Target, fs: TargetFS, options: ScanOptions | None = 
     stage("identifying the operating system")
     os_info = detect_os(fs, statuses)
     if os_info is None:
-        statuses.append(Status("os-release", StatusKind.PARTIAL, "operating system not identified "
-                               "(no /etc/os-release, /usr/lib/os-release or older release file)"))  # fmt: skip
+        statuses.append(
+            Status(
+                "os-release",
+                StatusKind.PARTIAL,
+                "operating system not identified "
+                "(no /etc/os-release, /usr/lib/os-release or older release file)",
+            )
+        )
 
     stage("walking the filesystem")
     t0 = time.perf_counter()
@@ -105,21 +111,32 @@ def scan_filesystem(target: Target, fs: TargetFS, options: ScanOptions | None = 
             statuses.append(Status(ctx.plugin, StatusKind.ERROR, exc.message))
             statuses.extend(ctx.problems)
             continue
-        except Exception as exc:  # noqa: BLE001 - a broken plug-in is a status, never a crashed scan
-            statuses.append(Status(ctx.plugin, StatusKind.ERROR, f"internal error: {type(exc).__name__}: {exc}"))
+        except Exception as exc:
+            statuses.append(
+                Status(ctx.plugin, StatusKind.ERROR, f"internal error: {type(exc).__name__}: {exc}")
+            )
             statuses.extend(ctx.problems)
             continue
         packages.extend(found)
         statuses.extend(ctx.problems)
         worst = StatusKind.PARTIAL if ctx.problems else StatusKind.OK
-        statuses.append(Status(ctx.plugin, worst, f"{len(found)} packages"
-                               + (f", {len(ctx.problems)} problems" if ctx.problems else "")))  # fmt: skip
+        statuses.append(
+            Status(
+                ctx.plugin,
+                worst,
+                f"{len(found)} packages" + (f", {len(ctx.problems)} problems" if ctx.problems else ""),
+            )
+        )
 
     target = replace(
         target,
-        metadata={**target.metadata, "files_walked": walked.files, "directories_walked": walked.directories,
-                  "walk_seconds": round(walk_seconds, 3)},
-    )  # fmt: skip
+        metadata={
+            **target.metadata,
+            "files_walked": walked.files,
+            "directories_walked": walked.directories,
+            "walk_seconds": round(walk_seconds, 3),
+        },
+    )
     return ScanResult(
         scan_id=opts.scan_id(),
         target=target,

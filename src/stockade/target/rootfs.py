@@ -18,7 +18,9 @@ def open_rootfs(path: str, kind: TargetKind = TargetKind.ROOTFS) -> tuple[Target
     except OSError as exc:
         raise InputError(f"{path}: {exc.strerror or exc}") from None
     if not stat.S_ISDIR(st.st_mode):
-        raise InputError(f"{path}: not a directory", hint="`stockade rootfs` scans an unpacked filesystem tree")
+        raise InputError(
+            f"{path}: not a directory", hint="`stockade rootfs` scans an unpacked filesystem tree"
+        )
     if not os.access(path, os.R_OK | os.X_OK):
         raise InputError(f"{path}: permission denied")
     real = os.path.realpath(path)

@@ -33,7 +33,12 @@ def test_real_distributions(tmp_path: Path) -> None:
     pkgs, ctx = run(real_tree(tmp_path))
     assert ctx.problems == []
     got = {(p.name, p.version) for p in pkgs}
-    assert got == {("click", "8.5.1"), ("packageurl-python", "0.17.6"), ("crcmod", "1.7"), ("wsgiref", "0.1.2")}
+    assert got == {
+        ("click", "8.5.1"),
+        ("packageurl-python", "0.17.6"),
+        ("crcmod", "1.7"),
+        ("wsgiref", "0.1.2"),
+    }
     by_name = {p.name: p for p in pkgs}
     assert by_name["click"].purl == "pkg:pypi/click@8.5.1"
     assert by_name["click"].metadata["site_packages"] == f"/{SITE}"

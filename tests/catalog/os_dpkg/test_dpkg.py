@@ -15,7 +15,9 @@ from stockade.model.inventory import Package
 from stockade.target.fs import TargetFS
 
 TESTDATA = Path(__file__).parent / "testdata"
-DEBIAN12 = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+DEBIAN12 = (
+    'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nNAME="Debian GNU/Linux"\nVERSION_ID="12"\nID=debian\n'
+)
 
 
 def catalog(root: Path) -> tuple[list[Package], CatalogContext]:
@@ -38,10 +40,22 @@ def test_real_status_paragraphs(tmp_path: Path) -> None:
     pkgs, ctx = catalog(root)
     assert ctx.problems == []
     got = {p.name: p for p in pkgs}
-    assert set(got) == {"bash", "coreutils", "gcc-12-base", "libc6", "libgcc-s1", "libssl3", "tzdata", "zlib1g"}
+    assert set(got) == {
+        "bash",
+        "coreutils",
+        "gcc-12-base",
+        "libc6",
+        "libgcc-s1",
+        "libssl3",
+        "tzdata",
+        "zlib1g",
+    }
     # Source with a version differing from the binary's (binNMU): both kept
     assert (got["bash"].version, got["bash"].source_name, got["bash"].source_version) == (
-        "5.2.15-2+b8", "bash", "5.2.15-2")
+        "5.2.15-2+b8",
+        "bash",
+        "5.2.15-2",
+    )
     # Source without a version: the binary's version is the source version
     assert (got["libc6"].source_name, got["libc6"].source_version) == ("glibc", got["libc6"].version)
     # no Source field: the package is its own source
@@ -49,7 +63,10 @@ def test_real_status_paragraphs(tmp_path: Path) -> None:
     # epochs and tildes are kept verbatim
     assert got["zlib1g"].version == "1:1.2.13.dfsg-1"
     assert got["libssl3"].version == "3.0.19-1~deb12u2"
-    assert got["zlib1g"].purl == "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib"
+    assert (
+        got["zlib1g"].purl
+        == "pkg:deb/debian/zlib1g@1:1.2.13.dfsg-1?arch=amd64&distro=debian-12&upstream=zlib"
+    )
     assert got["bash"].ecosystem == "Debian"
     assert got["libc6"].locations[0].path == "/var/lib/dpkg/status"
     assert got["libc6"].locations[0].line is not None
@@ -64,8 +81,10 @@ def test_against_dpkg_query_on_fixture(tmp_path: Path) -> None:
     (root / "var/lib/dpkg/updates").mkdir()
     out = subprocess.run(
         ["dpkg-query", f"--admindir={root}/var/lib/dpkg", "-W", "-f", "${Package}\t${Version}\n"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     expected = {tuple(line.split("\t")) for line in out.splitlines()}
     pkgs, _ = catalog(root)
     assert {(p.name, p.version) for p in pkgs} == expected
@@ -107,8 +126,9 @@ def test_distroless_status_d(tmp_path: Path) -> None:
     pkgs, ctx = catalog(root)
     assert ctx.problems == []
     assert sorted(p.name for p in pkgs) == ["bash", "coreutils", "gcc-12-base"]
-    assert {p.locations[0].path for p in pkgs} == {f"/var/lib/dpkg/status.d/{n}" for n in ("bash", "coreutils",
-                                                                                           "gcc-12-base")}
+    assert {p.locations[0].path for p in pkgs} == {
+        f"/var/lib/dpkg/status.d/{n}" for n in ("bash", "coreutils", "gcc-12-base")
+    }
 
 
 def test_truncated_status_keeps_what_was_read(tmp_path: Path) -> None:
@@ -130,8 +150,11 @@ def test_garbage_status(tmp_path: Path) -> None:
 
 
 def test_ubuntu_namespace(tmp_path: Path) -> None:
-    root = make_root(tmp_path, (TESTDATA / "status").read_text(),
-                     os_release='ID=ubuntu\nVERSION_ID="22.04"\nID_LIKE=debian\n')  # fmt: skip
+    root = make_root(
+        tmp_path,
+        (TESTDATA / "status").read_text(),
+        os_release='ID=ubuntu\nVERSION_ID="22.04"\nID_LIKE=debian\n',
+    )
     pkgs, _ = catalog(root)
     assert all(p.purl.startswith("pkg:deb/ubuntu/") and "distro=ubuntu-22.04" in p.purl for p in pkgs)
     assert {p.ecosystem for p in pkgs} == {"Ubuntu"}

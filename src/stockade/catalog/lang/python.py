@@ -41,8 +41,9 @@ def read_headers(data: bytes, path: str) -> dict[str, list[str]]:
             continue
         key, sep, value = line.partition(":")
         if not sep or not key.strip() or " " in key.strip():
-            raise ParseError("Python package metadata", path, f"expected 'Header: value', got {line[:40]!r}",
-                             line=lineno)  # fmt: skip
+            raise ParseError(
+                "Python package metadata", path, f"expected 'Header: value', got {line[:40]!r}", line=lineno
+            )
         last = key.strip().lower()
         headers.setdefault(last, []).append(value.strip())
     return headers
@@ -81,7 +82,9 @@ class PythonCataloger(FileCataloger):
         if missing:
             raise ParseError("Python package metadata", path, f"missing {' and '.join(missing)}")
         licenses = tuple(
-            v for v in headers.get("license-expression", []) + headers.get("license", []) if v and "\n" not in v
+            v
+            for v in headers.get("license-expression", []) + headers.get("license", [])
+            if v and "\n" not in v
         )
         metadata = {"site_packages": site_packages_of(path)}
         installer = self._installer(ctx, path)
@@ -89,10 +92,16 @@ class PythonCataloger(FileCataloger):
             metadata["installer"] = installer
         return [
             make_package(
-                name=name, version=version, type_="pypi", found_by=NAME, path=path,
-                purl_name=normalise_name(name), licenses=licenses[:1], metadata=metadata,
+                name=name,
+                version=version,
+                type_="pypi",
+                found_by=NAME,
+                path=path,
+                purl_name=normalise_name(name),
+                licenses=licenses[:1],
+                metadata=metadata,
             )
-        ]  # fmt: skip
+        ]
 
     @staticmethod
     def _installer(ctx: CatalogContext, path: str) -> str | None:

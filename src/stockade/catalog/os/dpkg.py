@@ -63,7 +63,9 @@ class DpkgCataloger(Cataloger):
                     continue  # purged: dpkg-query -W leaves these out, and they carry no Version
                 missing = [f for f in REQUIRED if not fields.get(f)]
                 if missing:
-                    ctx.problem(path, f"failed to parse dpkg status: line {lineno}: missing {', '.join(missing)}")
+                    ctx.problem(
+                        path, f"failed to parse dpkg status: line {lineno}: missing {', '.join(missing)}"
+                    )
                     continue
                 yield self._package(fields, path, lineno, ecosystem, namespace, distro, state)
         except ValueError as exc:
@@ -72,9 +74,14 @@ class DpkgCataloger(Cataloger):
 
     @staticmethod
     def _package(
-        fields: dict[str, str], path: str, lineno: int, ecosystem: str, namespace: str,
-        distro: str | None, state: list[str],
-    ) -> Package:  # fmt: skip
+        fields: dict[str, str],
+        path: str,
+        lineno: int,
+        ecosystem: str,
+        namespace: str,
+        distro: str | None,
+        state: list[str],
+    ) -> Package:
         name = fields["Package"]
         version = fields["Version"]
         arch = fields.get("Architecture") or None
@@ -92,9 +99,21 @@ class DpkgCataloger(Cataloger):
             metadata["maintainer"] = fields["Maintainer"]
         qualifiers = {"arch": arch or "", "distro": distro or ""}
         if source_name != name or source_version != version:
-            qualifiers["upstream"] = source_name if source_version == version else f"{source_name}@{source_version}"
+            qualifiers["upstream"] = (
+                source_name if source_version == version else f"{source_name}@{source_version}"
+            )
         return make_package(
-            name=name, version=version, type_="deb", found_by=NAME, path=path, line=lineno,
-            namespace=namespace, ecosystem=ecosystem, qualifiers=qualifiers,
-            source_name=source_name, source_version=source_version, arch=arch, metadata=metadata,
-        )  # fmt: skip
+            name=name,
+            version=version,
+            type_="deb",
+            found_by=NAME,
+            path=path,
+            line=lineno,
+            namespace=namespace,
+            ecosystem=ecosystem,
+            qualifiers=qualifiers,
+            source_name=source_name,
+            source_version=source_version,
+            arch=arch,
+            metadata=metadata,
+        )
