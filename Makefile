@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # system packages the test suite uses (real rpm databases, a Debian rootfs, Go and Rust binaries, ...)
-APT_PACKAGES := rpm debootstrap golang-go binutils util-linux
+APT_PACKAGES := rpm debootstrap golang-go binutils util-linux ruby bundler composer php-cli
 export STOCKADE_DB ?= $(CURDIR)/.stockade/stockade.db
 
 .PHONY: demo test test-fast lint bench system-deps clean
