@@ -97,6 +97,7 @@ def make_package(
     ecosystem: str | None = None,
     qualifiers: dict[str, str] | None = None,
     purl_name: str | None = None,
+    purl_version: str | None = None,
     source_name: str | None = None,
     source_version: str | None = None,
     arch: str | None = None,
@@ -104,13 +105,16 @@ def make_package(
     metadata: dict[str, Any] | None = None,
 ) -> Package:
     """Build a :class:`Package` with its purl.  ``purl_name`` overrides the name used in the purl (a
-    Go module path is split into namespace and name, for instance)."""
+    Go module path is split into namespace and name, for instance); ``purl_version`` the version in the
+    purl (an rpm's epoch is a purl qualifier, not part of the purl version)."""
     return Package(
         name=name,
         version=version,
         type=type_,
         ecosystem=ecosystem or ECOSYSTEMS.get(type_, type_),
-        purl=make_purl(type_, purl_name or name, version, namespace=namespace, qualifiers=qualifiers),
+        purl=make_purl(
+            type_, purl_name or name, purl_version or version, namespace=namespace, qualifiers=qualifiers
+        ),
         found_by=found_by,
         locations=(Location(path, line),),
         namespace=namespace,
