@@ -1,0 +1,1 @@
+"""Helpers shared by several plug-in families; not a public API."""
