@@ -48,6 +48,7 @@ PSEUDO_FILESYSTEMS = frozenset(
 ENGINE_STORAGE = ("/var/lib/containers/storage", "/var/lib/docker", "/var/lib/containerd")
 
 WALK = "walk"
+ENGINE_REASON = "container engine storage: scan its images with `stockade image`"
 
 
 @dataclass(slots=True)
@@ -86,6 +87,105 @@ def excluded_mounts(root: str, mountinfo: str = "/proc/self/mountinfo") -> dict[
     return out
 
 
+class Walker:
+    """Classifies directory entries for a set of catalogers.  :meth:`run` walks from a stack of
+    directories; the parallel scan (``catalog/parallel.py``) calls it on slices of the tree."""
+
+    def __init__(self, fs: TargetFS, catalogers: Sequence[Cataloger], exclude: dict[str, str] | None) -> None:
+        self.by_name: dict[str, list[Cataloger]] = {}
+        self.by_ext: dict[str, list[Cataloger]] = {}
+        self.exec_wanted = [c for c in catalogers if c.EXECUTABLES]
+        for cat in catalogers:
+            for name in cat.FILE_NAMES:
+                self.by_name.setdefault(name, []).append(cat)
+            for ext in cat.EXTENSIONS:
+                self.by_ext.setdefault(ext, []).append(cat)
+        self.names = [c.NAME for c in catalogers]
+        self.excluded = dict(exclude or {})
+        prefix = "" if fs.is_host_root else fs.root
+        for path in ENGINE_STORAGE:
+            self.excluded.setdefault(prefix + path, ENGINE_REASON)
+        self.root = fs.root
+        self.cut = 0 if fs.is_host_root else len(fs.root)
+
+    def new_result(self) -> WalkResult:
+        return WalkResult(wanted={name: [] for name in self.names})
+
+    def run(
+        self,
+        stack: list[str],
+        result: WalkResult,
+        *,
+        limit: int = 0,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> list[str]:
+        """Walk depth-first from ``stack`` until it is empty or, with ``limit``, that many directories
+        were read; return what is left of the stack."""
+        by_name, by_ext, exec_wanted = self.by_name, self.by_ext, self.exec_wanted
+        excluded, cut = self.excluded, self.cut
+        wanted = result.wanted
+        statuses = result.statuses
+        files = dirs = 0
+        isreg = stat.S_ISREG
+        s_ixany = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
+        while stack:
+            if limit and dirs >= limit:
+                break
+            top = stack.pop()
+            dirs += 1
+            if progress is not None and dirs % 2000 == 0:
+                progress(result.directories + dirs, result.files + files)
+            try:
+                it = os.scandir(top)
+            except OSError as exc:
+                reason = f"directory not read: {_describe_oserror(exc)}"
+                statuses.append(Status(WALK, StatusKind.SKIPPED, reason, top[cut:] or "/"))
+                continue
+            with it:
+                while True:
+                    try:
+                        entry = next(it)
+                    except StopIteration:
+                        break
+                    except OSError as exc:
+                        reason = f"directory listing cut short: {_describe_oserror(exc)}"
+                        statuses.append(Status(WALK, StatusKind.PARTIAL, reason, top[cut:] or "/"))
+                        break
+                    name = entry.name
+                    try:
+                        is_dir = entry.is_dir(follow_symlinks=False)
+                    except OSError:
+                        is_dir = False
+                    if is_dir:
+                        full = entry.path
+                        if full in excluded:
+                            statuses.append(Status(WALK, StatusKind.SKIPPED, excluded[full], full[cut:]))
+                        else:
+                            stack.append(full)
+                        continue
+                    files += 1
+                    cats = by_name.get(name)
+                    if cats is None:
+                        dot = name.rfind(".")
+                        if dot > 0:
+                            cats = by_ext.get(name[dot + 1 :].lower())
+                        elif exec_wanted:
+                            try:
+                                st = entry.stat(follow_symlinks=False)
+                            except OSError:
+                                continue
+                            if isreg(st.st_mode) and st.st_mode & s_ixany and st.st_size > 1024:
+                                cats = exec_wanted
+                    if cats is not None:
+                        path = entry.path[cut:]
+                        for cat in cats:
+                            if cat.accepts(path):
+                                wanted[cat.NAME].append(path)
+        result.files += files
+        result.directories += dirs
+        return stack
+
+
 def walk(
     fs: TargetFS,
     catalogers: Sequence[Cataloger],
@@ -94,100 +194,11 @@ def walk(
     progress: Callable[[int, int], None] | None = None,
 ) -> WalkResult:
     """Walk ``fs`` once; return, for each cataloger, the target paths it declared interest in."""
-    by_name: dict[str, list[Cataloger]] = {}
-    by_ext: dict[str, list[Cataloger]] = {}
-    exec_wanted = [c for c in catalogers if c.EXECUTABLES]
-    for cat in catalogers:
-        for name in cat.FILE_NAMES:
-            by_name.setdefault(name, []).append(cat)
-        for ext in cat.EXTENSIONS:
-            by_ext.setdefault(ext, []).append(cat)
-    result = WalkResult(wanted={c.NAME: [] for c in catalogers})
-    wanted = result.wanted
-    statuses = result.statuses
-    excluded = dict(exclude or {})
-    if fs.is_host_root:
-        for path in ENGINE_STORAGE:
-            excluded.setdefault(path, "container engine storage: scan its images with `stockade image`")
-    else:
-        for path in ENGINE_STORAGE:
-            excluded.setdefault(
-                fs.root + path, "container engine storage: scan its images with `stockade image`"
-            )
-
-    root = fs.root
-    cut = 0 if fs.is_host_root else len(root)
-    stack = [root]
-    files = dirs = 0
-    isreg = stat.S_ISREG
-    S_IXANY = stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH
-    while stack:
-        top = stack.pop()
-        dirs += 1
-        if progress is not None and dirs % 2000 == 0:
-            progress(dirs, files)
-        try:
-            it = os.scandir(top)
-        except OSError as exc:
-            statuses.append(
-                Status(
-                    WALK,
-                    StatusKind.SKIPPED,
-                    f"directory not read: {_describe_oserror(exc)}",
-                    top[cut:] or "/",
-                )
-            )
-            continue
-        with it:
-            while True:
-                try:
-                    entry = next(it)
-                except StopIteration:
-                    break
-                except OSError as exc:
-                    statuses.append(
-                        Status(
-                            WALK,
-                            StatusKind.PARTIAL,
-                            f"directory listing cut short: {_describe_oserror(exc)}",
-                            top[cut:] or "/",
-                        )
-                    )
-                    break
-                name = entry.name
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_dir = False
-                if is_dir:
-                    full = entry.path
-                    if full in excluded:
-                        statuses.append(Status(WALK, StatusKind.SKIPPED, excluded[full], full[cut:]))
-                    else:
-                        stack.append(full)
-                    continue
-                files += 1
-                cats = by_name.get(name)
-                if cats is None:
-                    dot = name.rfind(".")
-                    if dot > 0:
-                        cats = by_ext.get(name[dot + 1 :].lower())
-                    elif exec_wanted:
-                        try:
-                            st = entry.stat(follow_symlinks=False)
-                        except OSError:
-                            continue
-                        if isreg(st.st_mode) and st.st_mode & S_IXANY and st.st_size > 1024:
-                            cats = exec_wanted
-                if cats is not None:
-                    path = entry.path[cut:]
-                    for cat in cats:
-                        if cat.accepts(path):
-                            wanted[cat.NAME].append(path)
-    result.files = files
-    result.directories = dirs
+    walker = Walker(fs, catalogers, exclude)
+    result = walker.new_result()
+    walker.run([fs.root], result, progress=progress)
     if progress is not None:
-        progress(dirs, files)
-    for paths in wanted.values():
+        progress(result.directories, result.files)
+    for paths in result.wanted.values():
         paths.sort()
     return result

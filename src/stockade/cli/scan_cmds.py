@@ -4,15 +4,26 @@ from __future__ import annotations
 
 import click
 
-from stockade.cli.common import finish, output_options, progress_reporter
-from stockade.scan.scanner import ScanOptions, scan_filesystem
+from stockade.cli.common import F, finish, output_options, progress_reporter
+from stockade.scan.scanner import Progress, ScanOptions, scan_filesystem
 from stockade.target.host import open_host
 from stockade.target.rootfs import open_rootfs
 
 
+def jobs_option(func: F) -> F:
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes for walking and cataloging (default: the CPUs this process may use).",
+    )(func)
+
+
 @click.command()
+@jobs_option
 @output_options
-def host(**opts: object) -> int:
+def host(jobs: int | None, **opts: object) -> int:
     """Scan this machine: its operating system, installed packages and language packages.
 
     Walks / once, skipping kernel pseudo filesystems (/proc, /sys, ...) and container engine storage
@@ -20,19 +31,27 @@ def host(**opts: object) -> int:
     """
     target, fs = open_host()
     with progress_reporter(bool(opts["quiet"])) as progress:
-        result = scan_filesystem(target, fs, ScanOptions(progress=progress))
+        result = scan_filesystem(target, fs, scan_options(jobs, progress))
     return finish(result, **opts)  # type: ignore[arg-type]
 
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True, exists=False))
+@jobs_option
 @output_options
-def rootfs(path: str, **opts: object) -> int:
+def rootfs(path: str, jobs: int | None, **opts: object) -> int:
     """Scan an unpacked filesystem at PATH (a chroot, an extracted image, a mounted disk).
 
     Symbolic links are resolved inside PATH, as chroot would: nothing outside PATH is read.
     """
     target, fs = open_rootfs(path)
     with progress_reporter(bool(opts["quiet"])) as progress:
-        result = scan_filesystem(target, fs, ScanOptions(progress=progress))
+        result = scan_filesystem(target, fs, scan_options(jobs, progress))
     return finish(result, **opts)  # type: ignore[arg-type]
+
+
+def scan_options(jobs: int | None, progress: Progress) -> ScanOptions:
+    options = ScanOptions(progress=progress)
+    if jobs is not None:
+        options.jobs = jobs
+    return options

@@ -14,9 +14,10 @@ from datetime import UTC, datetime
 
 from stockade import __version__
 from stockade.catalog import registry
-from stockade.catalog.interface import CatalogContext, Cataloger
+from stockade.catalog.interface import Cataloger
 from stockade.catalog.osrelease import detect_os
-from stockade.catalog.walker import excluded_mounts, walk
+from stockade.catalog.runner import catalog_tree, default_jobs
+from stockade.catalog.walker import excluded_mounts
 from stockade.errors import StockadeError
 from stockade.model.inventory import Inventory, Package
 from stockade.model.result import ScanResult
@@ -46,6 +47,7 @@ class Progress:
 @dataclass(slots=True)
 class ScanOptions:
     catalogers: Sequence[str] | None = None  # names; None means the target kind's preset
+    jobs: int = field(default_factory=default_jobs)  # worker processes for walking and cataloging
     clock: Clock = utc_now
     scan_id: Callable[[], str] = new_scan_id
     progress: Progress = field(default_factory=Progress)
@@ -54,7 +56,8 @@ class ScanOptions:
 def merge_packages(packages: list[Package]) -> tuple[Package, ...]:
     """One entry per (purl, cataloger), with every location it was seen at; sorted for stable output."""
     merged: dict[tuple[str, str], Package] = {}
-    for pkg in packages:
+    # the first location (in path order) decides the metadata kept, whatever order catalogers ran in
+    for pkg in sorted(packages, key=lambda p: (p.purl, p.found_by, p.locations)):
         key = pkg.key
         seen = merged.get(key)
         if seen is None:
@@ -95,52 +98,44 @@ def scan_filesystem(target: Target, fs: TargetFS, options: ScanOptions | None = 
             )
         )
 
-    stage("walking the filesystem")
+    stage("walking the filesystem and cataloging")
     t0 = time.perf_counter()
-    walked = walk(fs, catalogers, exclude=excluded_mounts(fs.root), progress=opts.progress.walked)
-    statuses.extend(walked.statuses)
-    walk_seconds = time.perf_counter() - t0
-
-    packages: list[Package] = []
+    run = catalog_tree(
+        fs,
+        os_info,
+        catalogers,
+        excluded_mounts(fs.root),
+        jobs=opts.jobs,
+        progress=opts.progress.walked,
+        stage=opts.progress.stage,
+    )
+    elapsed = time.perf_counter() - t0
+    statuses.extend(run.problems)
+    problems_by_plugin: dict[str, int] = {}
+    for problem in run.problems:
+        problems_by_plugin[problem.plugin] = problems_by_plugin.get(problem.plugin, 0) + 1
     for cat in catalogers:
-        stage(f"cataloging: {cat.NAME}")
-        ctx = CatalogContext(fs=fs, os=os_info, plugin=f"catalog/{cat.NAME}")
-        try:
-            found = cat.catalog(ctx, walked.wanted.get(cat.NAME, []))
-        except StockadeError as exc:
-            statuses.append(Status(ctx.plugin, StatusKind.ERROR, exc.message))
-            statuses.extend(ctx.problems)
+        plugin = f"catalog/{cat.NAME}"
+        if cat.NAME in run.failures:
+            statuses.append(Status(plugin, StatusKind.ERROR, run.failures[cat.NAME]))
             continue
-        except Exception as exc:
-            statuses.append(
-                Status(ctx.plugin, StatusKind.ERROR, f"internal error: {type(exc).__name__}: {exc}")
-            )
-            statuses.extend(ctx.problems)
-            continue
-        packages.extend(found)
-        statuses.extend(ctx.problems)
-        worst = StatusKind.PARTIAL if ctx.problems else StatusKind.OK
-        statuses.append(
-            Status(
-                ctx.plugin,
-                worst,
-                f"{len(found)} packages" + (f", {len(ctx.problems)} problems" if ctx.problems else ""),
-            )
-        )
+        found, problems = run.counts.get(cat.NAME, 0), problems_by_plugin.get(plugin, 0)
+        reason = f"{found} packages" + (f", {problems} problems" if problems else "")
+        statuses.append(Status(plugin, StatusKind.PARTIAL if problems else StatusKind.OK, reason))
 
     target = replace(
         target,
         metadata={
             **target.metadata,
-            "files_walked": walked.files,
-            "directories_walked": walked.directories,
-            "walk_seconds": round(walk_seconds, 3),
+            "files_walked": run.files,
+            "directories_walked": run.directories,
+            "catalog_seconds": round(elapsed, 3),
         },
     )
     return ScanResult(
         scan_id=opts.scan_id(),
         target=target,
-        inventory=Inventory(os=os_info, packages=merge_packages(packages)),
+        inventory=Inventory(os=os_info, packages=merge_packages(run.packages)),
         findings=(),
         statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
         started=started,

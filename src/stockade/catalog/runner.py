@@ -1,0 +1,194 @@
+"""Run catalogers over the paths the walk found, sequentially or spread over worker processes.
+
+Sequential (``jobs=1``): one walk, then each cataloger over all of its paths.
+
+Parallel (``jobs>1``, Linux): the main process schedules, worker processes (forked, so catalogers and the
+target need no pickling) each take a batch of directories, walk depth-first from them for a bounded
+number of directories, run the file catalogers over the paths found there, and hand back the packages,
+problems and the part of the tree they did not reach.  The main process re-batches that frontier, so
+work spreads over all workers however the tree is shaped.  Catalogers that read fixed places (the OS
+package databases: they declare no names, extensions or executables) run once, in the main process.
+
+Both give the same result: packages are merged and sorted afterwards, and every file cataloger is
+per-file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from stockade.catalog.interface import CatalogContext, Cataloger
+from stockade.catalog.walker import Walker
+from stockade.errors import StockadeError
+from stockade.model.inventory import OSInfo, Package
+from stockade.model.status import Status, StatusKind
+from stockade.target.fs import TargetFS
+
+#: directories one worker reads before handing back the rest of its frontier
+BATCH_DIRECTORIES = 400
+
+
+@dataclass(slots=True)
+class CatalogRun:
+    packages: list[Package] = field(default_factory=list)
+    problems: list[Status] = field(default_factory=list)  # per-file problems, walk statuses
+    counts: dict[str, int] = field(default_factory=dict)  # packages per cataloger
+    failures: dict[str, str] = field(default_factory=dict)  # cataloger → why it failed as a whole
+    files: int = 0
+    directories: int = 0
+
+    def absorb(self, other: CatalogRun) -> None:
+        self.packages.extend(other.packages)
+        self.problems.extend(other.problems)
+        for name, n in other.counts.items():
+            self.counts[name] = self.counts.get(name, 0) + n
+        for name, why in other.failures.items():
+            self.failures.setdefault(name, why)
+        self.files += other.files
+        self.directories += other.directories
+
+
+def is_fixed(cat: Cataloger) -> bool:
+    """A cataloger that reads fixed places rather than files the walk finds."""
+    return not (cat.FILE_NAMES or cat.EXTENSIONS or cat.EXECUTABLES)
+
+
+def run_catalogers(
+    fs: TargetFS,
+    os_info: OSInfo | None,
+    catalogers: Sequence[Cataloger],
+    wanted: dict[str, list[str]],
+    *,
+    only_with_paths: bool = False,
+    stage: Callable[[str], None] | None = None,
+) -> CatalogRun:
+    out = CatalogRun()
+    for cat in catalogers:
+        paths = wanted.get(cat.NAME, [])
+        if only_with_paths and not paths:
+            continue
+        if stage is not None:
+            stage(f"cataloging: {cat.NAME}")
+        ctx = CatalogContext(fs=fs, os=os_info, plugin=f"catalog/{cat.NAME}")
+        try:
+            found = cat.catalog(ctx, paths)
+        except StockadeError as exc:
+            out.failures[cat.NAME] = exc.message
+            found = []
+        except Exception as exc:
+            out.failures[cat.NAME] = f"internal error: {type(exc).__name__}: {exc}"
+            found = []
+        out.packages.extend(found)
+        out.problems.extend(ctx.problems)
+        out.counts[cat.NAME] = out.counts.get(cat.NAME, 0) + len(found)
+    return out
+
+
+def catalog_sequential(
+    fs: TargetFS,
+    os_info: OSInfo | None,
+    catalogers: Sequence[Cataloger],
+    exclude: dict[str, str],
+    progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> CatalogRun:
+    walker = Walker(fs, catalogers, exclude)
+    walked = walker.new_result()
+    walker.run([fs.root], walked, progress=progress)
+    for paths in walked.wanted.values():
+        paths.sort()
+    out = run_catalogers(fs, os_info, catalogers, walked.wanted, stage=stage)
+    out.problems.extend(walked.statuses)
+    out.files, out.directories = walked.files, walked.directories
+    return out
+
+
+# -- parallel ---------------------------------------------------------------------------------------
+# Set in the parent before the pool forks; workers read them (fork start method: nothing is pickled).
+_STATE: dict[str, object] = {}
+
+
+def _work(batch: list[str]) -> tuple[list[str], CatalogRun]:
+    fs = _STATE["fs"]
+    walker = _STATE["walker"]
+    catalogers = _STATE["catalogers"]
+    assert isinstance(fs, TargetFS) and isinstance(walker, Walker) and isinstance(catalogers, list)
+    os_info = _STATE["os"]
+    assert os_info is None or isinstance(os_info, OSInfo)
+    walked = walker.new_result()
+    rest = walker.run(list(batch), walked, limit=BATCH_DIRECTORIES)
+    run = run_catalogers(fs, os_info, catalogers, walked.wanted, only_with_paths=True)
+    run.problems.extend(walked.statuses)
+    run.files, run.directories = walked.files, walked.directories
+    return rest, run
+
+
+def catalog_parallel(
+    fs: TargetFS,
+    os_info: OSInfo | None,
+    catalogers: Sequence[Cataloger],
+    exclude: dict[str, str],
+    jobs: int,
+    progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> CatalogRun:
+    file_cats = [c for c in catalogers if not is_fixed(c)]
+    fixed = [c for c in catalogers if is_fixed(c)]
+    _STATE.update(fs=fs, walker=Walker(fs, file_cats, exclude), catalogers=file_cats, os=os_info)
+    total = CatalogRun()
+    results: queue.SimpleQueue[tuple[list[str], CatalogRun] | BaseException] = queue.SimpleQueue()
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            frontier: deque[str] = deque([fs.root])
+            inflight = 0
+            while frontier or inflight:
+                while frontier and inflight < 2 * jobs:
+                    size = max(1, min(64, len(frontier) // (2 * jobs)))
+                    batch = [frontier.pop() for _ in range(min(size, len(frontier)))]
+                    pool.apply_async(_work, (batch,), callback=results.put, error_callback=results.put)
+                    inflight += 1
+                got = results.get()
+                inflight -= 1
+                if isinstance(got, BaseException):
+                    raise got
+                rest, run = got
+                frontier.extend(rest)
+                total.absorb(run)
+                if progress is not None:
+                    progress(total.directories, total.files)
+    finally:
+        _STATE.clear()
+    total.absorb(run_catalogers(fs, os_info, fixed, {}, stage=stage))
+    for cat in catalogers:
+        total.counts.setdefault(cat.NAME, 0)
+    return total
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return 1
+
+
+def catalog_tree(
+    fs: TargetFS,
+    os_info: OSInfo | None,
+    catalogers: Sequence[Cataloger],
+    exclude: dict[str, str],
+    *,
+    jobs: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    stage: Callable[[str], None] | None = None,
+) -> CatalogRun:
+    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+        return catalog_parallel(fs, os_info, catalogers, exclude, jobs, progress, stage)
+    return catalog_sequential(fs, os_info, catalogers, exclude, progress, stage)
+
+
+__all__ = ["CatalogRun", "StatusKind", "catalog_tree", "default_jobs", "run_catalogers"]
