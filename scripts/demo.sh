@@ -11,6 +11,8 @@ rule "stockade host: this machine"
 $S host
 rule "stockade rootfs examples/app-rootfs (an application image's filesystem, unpacked)"
 $S rootfs examples/app-rootfs --packages
+rule "stockade rootfs examples/alpine-rootfs"
+$S rootfs examples/alpine-rootfs
 rule "stockade rootfs examples/app-rootfs --format cyclonedx (first lines of the SBOM)"
 $S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store | head -n 25
 rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"
