@@ -42,15 +42,20 @@ OS_ECOSYSTEMS: dict[str, str] = {
 }
 
 
-def os_ecosystem(os: OSInfo | None, default: str) -> str:
+def lookup_os(os: OSInfo | None, table: dict[str, str]) -> str | None:
+    """``table[ID]``, else the first ``ID_LIKE`` entry in ``table`` (os-release(5)), else None."""
     if os is None:
-        return default
-    if os.id in OS_ECOSYSTEMS:
-        return OS_ECOSYSTEMS[os.id]
+        return None
+    if os.id in table:
+        return table[os.id]
     for like in os.id_like:
-        if like in OS_ECOSYSTEMS:
-            return OS_ECOSYSTEMS[like]
-    return default
+        if like in table:
+            return table[like]
+    return None
+
+
+def os_ecosystem(os: OSInfo | None, default: str) -> str:
+    return lookup_os(os, OS_ECOSYSTEMS) or default
 
 
 def distro_qualifier(os: OSInfo | None) -> str | None:

@@ -27,7 +27,7 @@ import stat
 import struct
 from collections.abc import Iterator, Sequence
 
-from stockade.catalog.common import distro_qualifier, make_package, os_ecosystem
+from stockade.catalog.common import distro_qualifier, lookup_os, make_package, os_ecosystem
 from stockade.catalog.interface import CatalogContext, Cataloger
 from stockade.catalog.os import rpmdb_bdb, rpmdb_ndb, rpmdb_sqlite
 from stockade.catalog.os.rpmheader import HeaderError, HeaderInfo, RpmDBError, header_info, split_sourcerpm
@@ -67,14 +67,7 @@ DEFAULT_ECOSYSTEM = "Red Hat"
 
 
 def purl_namespace(os: OSInfo | None) -> str:
-    if os is None:
-        return DEFAULT_NAMESPACE
-    if os.id in NAMESPACES:
-        return NAMESPACES[os.id]
-    for like in os.id_like:
-        if like in NAMESPACES:
-            return NAMESPACES[like]
-    return os.id or DEFAULT_NAMESPACE
+    return lookup_os(os, NAMESPACES) or (os.id if os is not None and os.id else DEFAULT_NAMESPACE)
 
 
 class RpmCataloger(Cataloger):
