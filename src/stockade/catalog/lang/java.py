@@ -27,26 +27,24 @@ Their location is the outer path, ``!/`` and the entry name, as in Java's ``jar:
 ``/srv/app.ear!/web.war!/WEB-INF/lib/commons-io-2.11.0.jar``.  Problems inside an archive are reported
 with the same kind of path (``/srv/app.jar!/META-INF/MANIFEST.MF``).
 
+Archives are read with :mod:`stockade._internal.zipindex`, which finds only the entries named above in
+the central directory (:data:`JAVA_ENTRIES`), without an object per ``.class`` file.
+
 Limits (zip bombs, huge entries): metadata entries are read up to :data:`MAX_METADATA_SIZE`, nested
 archives up to :data:`MAX_NESTED_SIZE`, and everything read from one file and its nested archives
 together up to :data:`MAX_TOTAL_SIZE` decompressed bytes; a central directory over
-:data:`MAX_CENTRAL_DIRECTORY` bytes is not parsed (``zipfile`` holds one object per entry).  What is over a
+:data:`MAX_CENTRAL_DIRECTORY` bytes is not parsed (it is read in one piece).  What is over a
 limit becomes a ``skipped`` status and the rest is still read.  Entries that are neither metadata nor
 archives (classes, resources) are never decompressed.  All limits are constructor arguments.
 """
 
 from __future__ import annotations
 
-import io
-import lzma
-import os
 import re
-import struct
-import zipfile
-import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO
 
+from stockade._internal.zipindex import Entry, NameFilter, ZipIndex, ZipIndexError, check_end
 from stockade.catalog.common import make_package
 from stockade.catalog.interface import CatalogContext, FileCataloger
 from stockade.catalog.lang.javameta import (
@@ -76,14 +74,8 @@ MAX_CENTRAL_DIRECTORY = 16 * 1024 * 1024
 
 _POM_FILE = re.compile(r"META-INF/maven/([^/]+)/([^/]+)/(pom\.properties|pom\.xml)\Z")
 _MANIFEST = "meta-inf/manifest.mf"
-#: what zipfile and its decompressors raise on corrupt, encrypted or unsupported entries
-ZIP_ERRORS = (
-    zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, EOFError, OSError,
-    zlib.error, lzma.LZMAError, struct.error, ValueError,
-)  # fmt: skip
-_EOCD = b"PK\x05\x06"
-_EOCD64_LOCATOR = b"PK\x06\x07"
-_EOCD64 = b"PK\x06\x06"
+#: ``str.lower()`` turns KELVIN SIGN into "k": to :func:`_is_archive`, ``x.\u212aar`` is a .kar archive
+_KELVIN = "\u212a".encode()
 
 
 class _OverLimit(Exception):
@@ -92,31 +84,20 @@ class _OverLimit(Exception):
         self.reason = reason
 
 
+def _zip_status(exc: ZipIndexError, prefix: str = "") -> tuple[StatusKind, str]:
+    """A size limit is ``skipped``; a broken archive or entry, or one not supported, an error."""
+    if exc.over_limit:
+        return StatusKind.SKIPPED, f"skipped: {exc.message}"
+    return StatusKind.ERROR, prefix + exc.message
+
+
 def check_zip(fh: BinaryIO, max_central_directory: int) -> tuple[StatusKind, str] | None:
-    """Look at the end-of-central-directory record (APPNOTE.TXT 4.3.16, 4.3.14 for ZIP64) before
-    ``zipfile`` parses the whole central directory.  ``None`` if it may be opened, else why not."""
-    fh.seek(0, os.SEEK_END)
-    size = fh.tell()
-    tail_len = min(size, 22 + 0xFFFF)
-    fh.seek(size - tail_len)
-    tail = fh.read(tail_len)
-    pos = tail.rfind(_EOCD)
-    if pos < 0 or tail_len - pos < 22:
-        fh.seek(0)
-        head = fh.read(4)
-        if not head:
-            return StatusKind.ERROR, "not a zip archive: empty file"
-        if head == b"PK\x03\x04":
-            return StatusKind.ERROR, ("truncated zip archive: it starts with a local file header but the "
-                                      "end-of-central-directory record is missing")  # fmt: skip
-        return StatusKind.ERROR, f"not a zip archive: no end-of-central-directory record (starts {head!r})"
-    cd_size = int.from_bytes(tail[pos + 12 : pos + 16], "little")
-    if pos >= 76 and tail[pos - 20 : pos - 16] == _EOCD64_LOCATOR and tail[pos - 76 : pos - 72] == _EOCD64:
-        # zipfile then takes the ZIP64 record's size, whatever the 32-bit field says
-        cd_size = max(cd_size, int.from_bytes(tail[pos - 76 + 40 : pos - 76 + 48], "little"))
-    if cd_size > max_central_directory:
-        return StatusKind.SKIPPED, (f"skipped: central directory of {human_size(cd_size)} is over the "
-                                    f"{human_size(max_central_directory)} limit")  # fmt: skip
+    """Look at the end-of-central-directory record (APPNOTE.TXT 4.3.16, 4.3.14 for ZIP64) only: ``None``
+    if the archive may be opened, else why not (the status it would get)."""
+    try:
+        check_end(fh, max_central_directory)
+    except ZipIndexError as exc:
+        return _zip_status(exc)
     fh.seek(0)
     return None
 
@@ -132,6 +113,23 @@ def _is_archive(name: str) -> bool:
     return dot > 0 and name[dot + 1 :].lower() in ARCHIVE_EXTENSIONS and not name.endswith("/")
 
 
+def _wanted(name: str) -> bool:
+    return _is_archive(name) or name.lower() == _MANIFEST or _POM_FILE.match(name) is not None
+
+
+_EXTENSION_HINT = b"|".join(
+    re.escape(ext.encode()).replace(b"k", b"(?:k|" + _KELVIN + b")") for ext in sorted(ARCHIVE_EXTENSIONS)
+)
+#: The entries read from an archive: MANIFEST.MF, Maven's pom.properties and pom.xml, nested archives.
+#: Each such name holds a "." and one of the endings of the hint (lower-cased): one pattern that starts
+#: with a plain "." is the fastest search there is; the POM's "pom" is looked for behind the "."
+#: (inside the name).  ``_wanted`` then decides on the decoded name.
+JAVA_ENTRIES = NameFilter(
+    hint=re.compile(rb"\.(?:mf|" + _EXTENSION_HINT + rb"|(?<=pom\.)(?:properties|xml))"),
+    wanted=_wanted,
+)
+
+
 class _Reader:
     """Reads one file and its nested archives, sharing one decompressed-size budget."""
 
@@ -141,81 +139,81 @@ class _Reader:
         self.budget = cat.max_total_size
         self.out: list[Package] = []
 
-    def read(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    def read(self, zi: ZipIndex, entry: Entry, limit: int) -> bytes:
         """The entry's bytes, never more than ``limit`` or the budget left (``_OverLimit`` instead).
-        ``zipfile`` stops at the size the central directory declares (a lie fails the CRC check)."""
-        if info.file_size > limit:
-            raise _OverLimit(f"skipped: decompresses to {human_size(info.file_size)}, over the "
+        The reader stops at the size the central directory declares (a lie fails the CRC check)."""
+        if entry.size > limit:
+            raise _OverLimit(f"skipped: decompresses to {human_size(entry.size)}, over the "
                              f"{human_size(limit)} limit")  # fmt: skip
-        if info.file_size > self.budget:
+        if entry.size > self.budget:
             raise _OverLimit(f"skipped: the {human_size(self.cat.max_total_size)} limit on data decompressed "
                              "from one archive is used up")  # fmt: skip
-        with zf.open(info) as fh:
-            data = fh.read(min(limit, self.budget) + 1)
-        if len(data) > min(limit, self.budget):
-            raise _OverLimit(f"skipped: decompresses to more than {human_size(min(limit, self.budget))}")
+        data = zi.read(entry, min(limit, self.budget))
         self.budget -= len(data)
         return data
 
-    def read_entry(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, loc: str) -> bytes | None:
-        where = f"{loc}{NESTED}{info.filename}"
+    def zip_problem(self, where: str, exc: ZipIndexError, prefix: str = "") -> None:
+        kind, reason = _zip_status(exc, prefix)
+        self.ctx.problem(where, reason, kind)
+
+    def read_entry(self, zi: ZipIndex, entry: Entry, loc: str) -> bytes | None:
+        where = f"{loc}{NESTED}{entry.name}"
         try:
-            return self.read(zf, info, self.cat.max_metadata_size)
+            return self.read(zi, entry, self.cat.max_metadata_size)
         except _OverLimit as exc:
             self.ctx.problem(where, exc.reason, StatusKind.SKIPPED)
-        except ZIP_ERRORS as exc:
+        except ZipIndexError as exc:
+            self.zip_problem(where, exc, "could not be read: ")
+        except OSError as exc:
             self.ctx.problem(where, f"could not be read: {type(exc).__name__}: {exc}", StatusKind.ERROR)
         return None
 
-    def archive(self, zf: zipfile.ZipFile, loc: str, depth: int) -> None:
-        infos = [i for i in zf.infolist() if not i.is_dir()]
-        self.identify(zf, infos, loc)
-        for info in infos:
-            if _is_archive(info.filename):
-                self.nested(zf, info, loc, depth + 1)
+    def archive(self, zi: ZipIndex, loc: str, depth: int) -> None:
+        self.identify(zi, loc)
+        for entry in zi.entries:
+            if _is_archive(entry.name):
+                self.nested(zi, entry, loc, depth + 1)
 
-    def nested(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, parent: str, depth: int) -> None:
-        loc = f"{parent}{NESTED}{info.filename}"
+    def nested(self, zi: ZipIndex, entry: Entry, parent: str, depth: int) -> None:
+        loc = f"{parent}{NESTED}{entry.name}"
         if depth > self.cat.max_depth:
             self.ctx.problem(loc, f"skipped: nested more than {self.cat.max_depth} archives deep",
                              StatusKind.SKIPPED)  # fmt: skip
             return
         try:
-            buf = io.BytesIO(self.read(zf, info, self.cat.max_nested_size))
+            data = self.read(zi, entry, self.cat.max_nested_size)
         except _OverLimit as exc:
             self.ctx.problem(loc, exc.reason, StatusKind.SKIPPED)
             return
-        except ZIP_ERRORS as exc:
+        except ZipIndexError as exc:
+            self.zip_problem(loc, exc, "could not be read: ")
+            return
+        except OSError as exc:
             self.ctx.problem(loc, f"could not be read: {type(exc).__name__}: {exc}", StatusKind.ERROR)
             return
-        bad = check_zip(buf, self.cat.max_central_directory)
-        if bad is not None:
-            self.ctx.problem(loc, bad[1], bad[0])
-            return
         try:
-            inner = zipfile.ZipFile(buf)
-        except ZIP_ERRORS as exc:
-            self.ctx.problem(loc, f"corrupt zip archive: {exc}", StatusKind.ERROR)
+            inner = ZipIndex(data, JAVA_ENTRIES, max_central_directory=self.cat.max_central_directory)
+        except ZipIndexError as exc:
+            self.zip_problem(loc, exc)
             return
-        with inner:
-            self.archive(inner, loc, depth)
+        self.archive(inner, loc, depth)
 
     # -- identification ------------------------------------------------------------------------------
-    def identify(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], loc: str) -> None:
+    def identify(self, zi: ZipIndex, loc: str) -> None:
         props: list[tuple[str, str, str, str]] = []  # (group, artifact, version, entry)
-        pom_xmls: list[tuple[re.Match[str], zipfile.ZipInfo]] = []
+        pom_xmls: list[tuple[re.Match[str], Entry]] = []
         fields: dict[str, str] = {}
-        for info in infos:
-            m = _POM_FILE.match(info.filename)
+        for member in zi.entries:
+            m = _POM_FILE.match(member.name)
             if m is not None:
                 if m.group(3) == "pom.properties":
-                    found = self.pom_properties(zf, info, m, loc)
+                    found = self.pom_properties(zi, member, m, loc)
                     if found is not None:
                         props.append(found)
                 else:
-                    pom_xmls.append((m, info))
-            elif info.filename.lower() == _MANIFEST:
-                fields = self.manifest(zf, info, loc)
+                    pom_xmls.append((m, member))
+            elif member.name.lower() == _MANIFEST:
+                fields = self.manifest(zi, member, loc)
         stem = _stem(loc)
         if props:
             own = own_pom_properties(props, stem, fields)
@@ -240,10 +238,10 @@ class _Reader:
         hint: tuple[str, str] | None = None
         if pom_xmls:
             unresolved: list[tuple[str, str]] = []
-            for m, info in pom_xmls:
-                coords = self.pom_xml(zf, info, m, loc)
+            for m, pom in pom_xmls:
+                coords = self.pom_xml(zi, pom, m, loc)
                 if "version" in coords:
-                    meta = {"evidence": "pom.xml", "entry": info.filename, "confidence": "high"}
+                    meta = {"evidence": "pom.xml", "entry": pom.name, "confidence": "high"}
                     self.emit(coords["groupId"], coords["artifactId"], coords["version"], loc, meta)
                 else:
                     unresolved.append((coords["groupId"], coords["artifactId"]))
@@ -260,22 +258,22 @@ class _Reader:
         confidence = "low" if evidence == "filename" else "medium"
         self.emit(group, artifact, version, loc, {"evidence": evidence, "confidence": confidence, **sources})
 
-    def manifest(self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, loc: str) -> dict[str, str]:
-        data = self.read_entry(zf, info, loc)
+    def manifest(self, zi: ZipIndex, entry: Entry, loc: str) -> dict[str, str]:
+        data = self.read_entry(zi, entry, loc)
         if data is None:
             return {}
         fields, problems = parse_manifest(data)
         for problem in problems:
-            self.ctx.problem(f"{loc}{NESTED}{info.filename}", f"failed to parse MANIFEST.MF: {problem}")
+            self.ctx.problem(f"{loc}{NESTED}{entry.name}", f"failed to parse MANIFEST.MF: {problem}")
         return fields
 
     def pom_properties(
-        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, m: re.Match[str], loc: str
+        self, zi: ZipIndex, entry: Entry, m: re.Match[str], loc: str
     ) -> tuple[str, str, str, str] | None:
-        data = self.read_entry(zf, info, loc)
+        data = self.read_entry(zi, entry, loc)
         if data is None:
             return None
-        where = f"{loc}{NESTED}{info.filename}"
+        where = f"{loc}{NESTED}{entry.name}"
         try:
             fields = parse_properties(decode_text(data))
         except ValueError as exc:
@@ -287,19 +285,17 @@ class _Reader:
         if not version:
             self.ctx.problem(where, "failed to parse pom.properties: missing version")
             return None
-        return group, artifact, version, info.filename
+        return group, artifact, version, entry.name
 
-    def pom_xml(
-        self, zf: zipfile.ZipFile, info: zipfile.ZipInfo, m: re.Match[str], loc: str
-    ) -> dict[str, str]:
+    def pom_xml(self, zi: ZipIndex, entry: Entry, m: re.Match[str], loc: str) -> dict[str, str]:
         coords = {"groupId": m.group(1), "artifactId": m.group(2)}
-        data = self.read_entry(zf, info, loc)
+        data = self.read_entry(zi, entry, loc)
         if data is None:
             return coords
         try:
             parsed = parse_pom_xml(data)
         except ValueError as exc:
-            self.ctx.problem(f"{loc}{NESTED}{info.filename}", f"failed to parse pom.xml: {exc}")
+            self.ctx.problem(f"{loc}{NESTED}{entry.name}", f"failed to parse pom.xml: {exc}")
             return coords
         return {**coords, **parsed}
 
@@ -337,15 +333,11 @@ class JavaCataloger(FileCataloger):
     def parse(self, ctx: CatalogContext, path: str) -> Iterable[Package]:
         reader = _Reader(ctx, self)
         with ctx.fs.open(path) as fh:
-            bad = check_zip(fh, self.max_central_directory)
-            if bad is not None:
-                if bad[0] is StatusKind.SKIPPED:
-                    raise FileAccessError(path, bad[1])
-                raise ParseError("Java archive", path, bad[1])
             try:
-                zf = zipfile.ZipFile(fh)
-            except ZIP_ERRORS as exc:
-                raise ParseError("Java archive", path, f"corrupt zip archive: {exc}") from exc
-            with zf:
-                reader.archive(zf, path, 0)
+                zi = ZipIndex(fh, JAVA_ENTRIES, max_central_directory=self.max_central_directory)
+            except ZipIndexError as exc:
+                if exc.over_limit:
+                    raise FileAccessError(path, f"skipped: {exc.message}") from exc
+                raise ParseError("Java archive", path, exc.message) from exc
+            reader.archive(zi, path, 0)
         return reader.out

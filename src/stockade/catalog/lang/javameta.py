@@ -116,29 +116,34 @@ def parse_manifest(data: bytes) -> tuple[dict[str, str], list[str]]:
     """The main section of a ``MANIFEST.MF``: ``({lower-case name: value}, [problems])``.
 
     A line that is neither a header nor a continuation is reported (``"line N: ..."``) and skipped; the
-    rest of the section is still read.
+    rest of the section is still read.  The per-entry sections after the first blank line (a signed jar
+    lists every class there) are not split into lines.
     """
-    text = decode_text(data)
-    fields: dict[str, str] = {}
+    # CR LF, LF and CR all end a line; with LF alone, the main section ends at the first LF LF
+    text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
+    blank = text.find("\n\n")
+    if blank >= 0:
+        text = text[:blank]
+    pieces: dict[str, list[str]] = {}  # a value's pieces, joined once: a long header has hundreds
     problems: list[str] = []
-    last: str | None = None
-    for lineno, line in enumerate(_LINE_BREAK.split(text), 1):
+    last: list[str] | None = None
+    for lineno, line in enumerate(text.split("\n"), 1):
         if not line:
             break  # end of the main section
         if line[0] == " ":
             if last is None:
                 problems.append(f"line {lineno}: continuation line without a header before it")
             else:
-                fields[last] += line[1:]
+                last.append(line[1:])
             continue
         m = _MANIFEST_HEADER.match(line)
         if m is None:
             problems.append(f"line {lineno}: expected 'Name: value', got {line[:40]!r}")
             last = None
             continue
-        last = m.group(1).lower()
-        fields[last] = m.group(2)
-    return fields, problems
+        last = [m.group(2)]
+        pieces[m.group(1).lower()] = last
+    return {name: "".join(value) for name, value in pieces.items()}, problems
 
 
 def _local(tag: str) -> str:
