@@ -1,0 +1,56 @@
+"""What the machine formats share: the tool's URI, timestamps, and license strings checked against the
+SPDX license list.
+
+Catalogers keep licenses as written (``MIT``, ``Apache 2.0``, ``GPL-2.0+``, ``BSD``).  The SBOM formats
+may only carry a real SPDX expression where they ask for one (SPDX 2.3 §7.15 ``PackageLicenseDeclared``,
+CycloneDX ``license.expression``/``license.id``), so every string is checked here with
+``license-expression`` (the library both spdx-tools and cyclonedx-python-lib use) and normalised
+(``mit`` → ``MIT``, ``GPL-2.0+`` → ``GPL-2.0-or-later``).  ``LicenseRef-*`` is not accepted: it would
+need a matching extracted-licensing-info entry in the document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from license_expression import Licensing, get_spdx_licensing  # type: ignore[import-untyped]
+
+INFORMATION_URI = "https://stockade.dev"
+
+_LICENSING: Licensing | None = None
+
+
+def timestamp(when: datetime) -> str:
+    """RFC 3339 in UTC, whole seconds (``2025-01-02T03:04:05Z``); a naive time is taken to be UTC."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _licensing() -> Licensing:
+    global _LICENSING
+    if _LICENSING is None:
+        _LICENSING = get_spdx_licensing()
+    return _LICENSING
+
+
+@lru_cache(maxsize=4096)
+def spdx_expression(text: str) -> str | None:
+    """The normalised SPDX expression for ``text``, or ``None`` if it is not one (unknown ids, an
+    exception used as a license, bad syntax)."""
+    text = text.strip()
+    if not text or len(text) > 1000:
+        return None
+    try:
+        info = _licensing().validate(text, strict=True)
+    except Exception:  # the parser can fail on odd characters; that means "not SPDX"
+        return None
+    if info.errors or info.invalid_symbols or not info.normalized_expression:
+        return None
+    return str(info.normalized_expression)
+
+
+def is_simple(expression: str) -> bool:
+    """Whether a (normalised) expression is a single license id, without operators."""
+    return " " not in expression and "(" not in expression
