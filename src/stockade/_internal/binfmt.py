@@ -143,6 +143,32 @@ def read_image(fh: BinaryIO, head: bytes | None = None) -> Image | None:
     return None
 
 
+#: section tables already read in this process, by file identity: the Go and Rust catalogers look at
+#: the same executables one after the other, and most executables are neither
+_IMAGES: dict[tuple[int, int, int, int], Image | None] = {}
+_MAX_CACHED = 8192
+
+
+def image_of(fh: BinaryIO) -> Image | None:
+    """:func:`read_image` of an open file, remembered by (device, inode, mtime, size) so that a second
+    cataloger looking at the same executable does not read its headers again.  Errors are not
+    remembered: each caller sees them."""
+    try:
+        st = os.fstat(fh.fileno())
+    except (OSError, ValueError):  # not a real file (bytes in memory): nothing to remember it by
+        fh.seek(0)
+        return read_image(fh, fh.read(64))
+    key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+    if key in _IMAGES:
+        return _IMAGES[key]
+    fh.seek(0)
+    image = read_image(fh, fh.read(64))
+    if len(_IMAGES) >= _MAX_CACHED:
+        _IMAGES.clear()
+    _IMAGES[key] = image
+    return image
+
+
 def read_section(fh: BinaryIO, image: Image, name: str, *, limit: int) -> bytes | None:
     """The bytes of section ``name``, or None if there is none; over ``limit`` bytes is an error."""
     sec = image.sections.get(name)

@@ -40,7 +40,8 @@ class Cataloger(Plugin):
 
     #: exact file names (basename) this cataloger wants, e.g. ``{"status"}``
     FILE_NAMES: ClassVar[frozenset[str]] = frozenset()
-    #: file extensions (lower case, without the dot, the part after the last dot), e.g. ``{"jar"}``
+    #: file name endings after a dot, lower case, e.g. ``{"jar"}`` or ``{"deps.json"}``; matched in
+    #: lower or upper case (``.jar``, ``.JAR``), not mixed
     EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
     #: whether executable regular files without an extension are wanted (Go, Rust binaries)
     EXECUTABLES: ClassVar[bool] = False

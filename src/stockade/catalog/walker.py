@@ -93,13 +93,17 @@ class Walker:
 
     def __init__(self, fs: TargetFS, catalogers: Sequence[Cataloger], exclude: dict[str, str] | None) -> None:
         self.by_name: dict[str, list[Cataloger]] = {}
-        self.by_ext: dict[str, list[Cataloger]] = {}
+        # last extension → [(the whole ending to check when it has several parts, cataloger)]
+        self.by_ext: dict[str, list[tuple[str | None, Cataloger]]] = {}
         self.exec_wanted = [c for c in catalogers if c.EXECUTABLES]
         for cat in catalogers:
             for name in cat.FILE_NAMES:
                 self.by_name.setdefault(name, []).append(cat)
             for ext in cat.EXTENSIONS:
-                self.by_ext.setdefault(ext, []).append(cat)
+                last = ext.rsplit(".", 1)[-1]
+                for variant, whole in ((last, ext), (last.upper(), ext.upper())):
+                    check = "." + whole if "." in whole else None
+                    self.by_ext.setdefault(variant, []).append((check, cat))
         self.names = [c.NAME for c in catalogers]
         self.excluded = dict(exclude or {})
         prefix = "" if fs.is_host_root else fs.root
@@ -142,45 +146,46 @@ class Walker:
                 statuses.append(Status(WALK, StatusKind.SKIPPED, reason, top[cut:] or "/"))
                 continue
             with it:
-                while True:
-                    try:
-                        entry = next(it)
-                    except StopIteration:
-                        break
-                    except OSError as exc:
-                        reason = f"directory listing cut short: {_describe_oserror(exc)}"
-                        statuses.append(Status(WALK, StatusKind.PARTIAL, reason, top[cut:] or "/"))
-                        break
-                    name = entry.name
-                    try:
-                        is_dir = entry.is_dir(follow_symlinks=False)
-                    except OSError:
-                        is_dir = False
-                    if is_dir:
-                        full = entry.path
-                        if full in excluded:
-                            statuses.append(Status(WALK, StatusKind.SKIPPED, excluded[full], full[cut:]))
-                        else:
-                            stack.append(full)
-                        continue
-                    files += 1
-                    cats = by_name.get(name)
-                    if cats is None:
-                        dot = name.rfind(".")
-                        if dot > 0:
-                            cats = by_ext.get(name[dot + 1 :].lower())
-                        elif exec_wanted:
-                            try:
-                                st = entry.stat(follow_symlinks=False)
-                            except OSError:
-                                continue
-                            if isreg(st.st_mode) and st.st_mode & s_ixany and st.st_size > 1024:
+                try:
+                    for entry in it:
+                        try:
+                            is_dir = entry.is_dir(follow_symlinks=False)
+                        except OSError:
+                            is_dir = False
+                        if is_dir:
+                            full = entry.path
+                            if full in excluded:
+                                statuses.append(Status(WALK, StatusKind.SKIPPED, excluded[full], full[cut:]))
+                            else:
+                                stack.append(full)
+                            continue
+                        files += 1
+                        name = entry.name
+                        cats = by_name.get(name)
+                        if cats is None:
+                            dot = name.rfind(".")
+                            if dot > 0:
+                                endings = by_ext.get(name[dot + 1 :])
+                                if endings is None:
+                                    continue
+                                cats = [c for check, c in endings if check is None or name.endswith(check)]
+                            elif exec_wanted:
+                                try:
+                                    st = entry.stat(follow_symlinks=False)
+                                except OSError:
+                                    continue
+                                if not (isreg(st.st_mode) and st.st_mode & s_ixany and st.st_size > 1024):
+                                    continue
                                 cats = exec_wanted
-                    if cats is not None:
+                            else:
+                                continue
                         path = entry.path[cut:]
                         for cat in cats:
                             if cat.accepts(path):
                                 wanted[cat.NAME].append(path)
+                except OSError as exc:
+                    reason = f"directory listing cut short: {_describe_oserror(exc)}"
+                    statuses.append(Status(WALK, StatusKind.PARTIAL, reason, top[cut:] or "/"))
         result.files += files
         result.directories += dirs
         return stack

@@ -114,9 +114,14 @@ class TargetFS:
                 resolved.append(part)
         return self.root + ("/" + "/".join(resolved) if resolved else "")
 
+    def _openable(self, path: str) -> str:
+        """A path the kernel may resolve itself: on the host root its own resolution is the right one
+        (and loops come back as ELOOP), so the per-component walk of :meth:`resolve` is skipped."""
+        return path if self.is_host_root else self.resolve(path)
+
     # -- reading ---------------------------------------------------------------------------------
     def stat(self, path: str) -> os.stat_result:
-        real = self.resolve(path)
+        real = self._openable(path)
         try:
             return os.stat(real)
         except OSError as exc:
@@ -133,7 +138,7 @@ class TargetFS:
     def open(self, path: str, *, max_size: int | None = None) -> Iterator[BinaryIO]:
         """Open a regular file for reading, refusing anything over ``max_size`` bytes."""
         limit = self.max_file_size if max_size is None else max_size
-        real = self.resolve(path)
+        real = self._openable(path)
         try:
             fh = open(real, "rb")  # noqa: SIM115 - closed below
         except OSError as exc:
@@ -165,7 +170,7 @@ class TargetFS:
             raise FileAccessError(path, f"not UTF-8 text (byte {exc.start})") from exc
 
     def listdir(self, path: str) -> list[str]:
-        real = self.resolve(path)
+        real = self._openable(path)
         try:
             return sorted(os.listdir(real))
         except OSError as exc:

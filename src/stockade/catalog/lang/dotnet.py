@@ -85,7 +85,7 @@ class DotnetCataloger(FileCataloger):
     NAME = NAME
     DESCRIPTION = ".NET NuGet packages from *.deps.json and packages.lock.json"
     FILE_NAMES = frozenset({LOCK_FILE})
-    EXTENSIONS = frozenset({"json"})
+    EXTENSIONS = frozenset({"deps.json"})
 
     def accepts(self, path: str) -> bool:
         return path.endswith(DEPS_SUFFIX) or path.rsplit("/", 1)[-1] == LOCK_FILE

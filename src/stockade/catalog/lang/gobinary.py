@@ -38,9 +38,9 @@ from typing import Any, BinaryIO, cast
 from stockade._internal.binfmt import (
     BinaryFormatError,
     Image,
+    image_of,
     read_at,
     read_exact,
-    read_image,
 )
 from stockade.catalog.common import make_package
 from stockade.catalog.interface import CatalogContext, FileCataloger
@@ -84,9 +84,7 @@ def read_buildinfo(fh: BinaryIO) -> tuple[str, str] | None:
     """``(Go version, module information)`` of the executable in ``fh``, or None if it is not a Go
     executable.  Raises :class:`BinaryFormatError` for broken executable headers and
     :class:`BuildInfoError` for a Go build information blob that cannot be decoded."""
-    fh.seek(0)
-    head = fh.read(64)
-    image = read_image(fh, head)
+    image = image_of(fh)
     if image is None:
         return None
     located = _locate(fh, image)

@@ -33,7 +33,7 @@ import zlib
 from collections.abc import Iterable
 from typing import Any, BinaryIO, cast
 
-from stockade._internal.binfmt import BinaryFormatError, read_exact, read_image
+from stockade._internal.binfmt import BinaryFormatError, image_of, read_exact
 from stockade.catalog.common import make_package
 from stockade.catalog.interface import CatalogContext, FileCataloger
 from stockade.errors import ParseError
@@ -141,8 +141,7 @@ def parse_cargo_lock(ctx: CatalogContext, path: str, text: str) -> list[Package]
 # -- cargo-auditable ---------------------------------------------------------------------------------
 def read_audit_section(fh: BinaryIO) -> bytes | None:
     """The compressed ``.dep-v0`` section, or None if the file is not an executable or has none."""
-    fh.seek(0)
-    image = read_image(fh, fh.read(64))
+    image = image_of(fh)
     if image is None:
         return None
     sec = image.sections.get(AUDIT_SECTION)
