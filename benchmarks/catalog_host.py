@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -57,6 +58,14 @@ def child(mode: str, root: str) -> None:
         result = scan_filesystem(target, fs)
         out = {"packages": len(result.inventory.packages), "files": result.target.metadata["files_walked"]}
     out["seconds"] = time.perf_counter() - t0
+    if mode == "catalog":
+        # the scan forks worker processes: count the main process and, for every worker, the largest
+        # one (getrusage(2): RUSAGE_CHILDREN reports the largest child) — an upper bound of the peak
+        from stockade.catalog.runner import default_jobs
+
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        child_max = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        out["rss_bound_mb"] = (own + default_jobs() * child_max) / 1024
     print(json.dumps(out))
 
 
@@ -91,7 +100,7 @@ def main() -> None:
         cats.append(run_child("catalog", args.root))
     walk_s = statistics.median(w["seconds"] for w in walks)
     cat_s = statistics.median(c["seconds"] for c in cats)
-    rss = max(c["max_rss_mb"] for c in cats)
+    rss = max(c["rss_bound_mb"] for c in cats)
     ratio = cat_s / walk_s
     print(
         f"root {args.root}: {int(walks[0]['entries']):,} entries walked, "
@@ -99,7 +108,7 @@ def main() -> None:
     )
     print(f"bare os.scandir walk   median {walk_s:6.2f} s  ({args.runs} runs)")
     print(f"stockade catalog       median {cat_s:6.2f} s  ratio {ratio:.2f}x (target <= 1.5x)")
-    print(f"stockade peak RSS      {rss:6.1f} MB (target <= 200 MB)")
+    print(f"stockade peak RSS      {rss:6.1f} MB, main + workers (target <= 200 MB)")
     print(
         json.dumps(
             {
