@@ -135,3 +135,20 @@ def test_unreadable_directory_is_reported(tmp_path: Path) -> None:
             "path": "/locked",
         }
     ]
+
+
+class ShortEnding(Cataloger):
+    NAME = "short"
+    FILE_NAMES = frozenset({"ab", "Cargo.lock"})
+    EXTENSIONS = frozenset({"js", "deps.json"})
+
+    def catalog(self, ctx: CatalogContext, paths: Sequence[str]) -> list[Package]:
+        return []
+
+
+def test_short_names_and_endings_are_still_found(tmp_path: Path) -> None:
+    """The four-character shortcut must not hide two-letter endings or names shorter than four."""
+    for name in ("x.js", "ab", "Cargo.lock", "app.deps.json", "other.json", "abc", "x.jsx"):
+        (tmp_path / name).write_text("x")
+    result = walk(TargetFS(str(tmp_path)), [ShortEnding()])
+    assert result.wanted["short"] == ["/Cargo.lock", "/ab", "/app.deps.json", "/x.js"]

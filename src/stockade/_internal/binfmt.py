@@ -121,10 +121,14 @@ def read_exact(fh: BinaryIO, offset: int, size: int, what: str) -> bytes:
     return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
-def read_image(fh: BinaryIO, head: bytes | None = None) -> Image | None:
+def read_image(
+    fh: BinaryIO, head: bytes | None = None, only: tuple[bytes, ...] | None = None
+) -> Image | None:
     """Read the section table of the executable open in ``fh``; ``None`` if it is not ELF, PE or Mach-O.
 
     ``head`` may hold the first bytes of the file already read (at least 64 for ELF), saving a read.
+    ``only``: section names the caller will look up; an ELF file naming none of them comes back with
+    no sections, without its section table being decoded.
     """
     size = file_size(fh)
     if head is None or len(head) < 64:
@@ -133,7 +137,7 @@ def read_image(fh: BinaryIO, head: bytes | None = None) -> Image | None:
     kind = sniff(head)
     try:
         if kind == "elf":
-            return _read_elf(fh, head, size)
+            return _read_elf(fh, head, size, only)
         if kind == "pe":
             return _read_pe(fh, head, size)
         if kind == "macho":
@@ -142,6 +146,10 @@ def read_image(fh: BinaryIO, head: bytes | None = None) -> Image | None:
         raise BinaryFormatError(f"malformed {kind} headers: {exc}") from exc
     return None
 
+
+#: the ELF sections stockade's catalogers read (Go build info, cargo-auditable); :func:`image_of` decodes
+#: an ELF section table only when it names one of them
+CATALOGED_SECTIONS = (b".go.buildinfo", b".dep-v0")
 
 #: section tables already read in this process, by file identity: the Go and Rust catalogers look at
 #: the same executables one after the other, and most executables are neither
@@ -157,12 +165,12 @@ def image_of(fh: BinaryIO) -> Image | None:
         st = os.fstat(fh.fileno())
     except (OSError, ValueError):  # not a real file (bytes in memory): nothing to remember it by
         fh.seek(0)
-        return read_image(fh, fh.read(64))
+        return read_image(fh, fh.read(64), CATALOGED_SECTIONS)
     key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
     if key in _IMAGES:
         return _IMAGES[key]
     fh.seek(0)
-    image = read_image(fh, fh.read(64))
+    image = read_image(fh, fh.read(64), CATALOGED_SECTIONS)
     if len(_IMAGES) >= _MAX_CACHED:
         _IMAGES.clear()
     _IMAGES[key] = image
@@ -203,7 +211,7 @@ def _cstr(table: bytes, start: int) -> str:
 
 
 # -- ELF -------------------------------------------------------------------------------------------
-def _read_elf(fh: BinaryIO, head: bytes, size: int) -> Image:
+def _read_elf(fh: BinaryIO, head: bytes, size: int, only: tuple[bytes, ...] | None = None) -> Image:
     if len(head) < 52:
         raise BinaryFormatError(f"truncated: ELF header needs 52 bytes, the file has {len(head)}")
     cls, data = head[4], head[5]
@@ -244,6 +252,10 @@ def _read_elf(fh: BinaryIO, head: bytes, size: int) -> Image:
         raise BinaryFormatError(f"ELF section name table of {str_size} bytes is implausibly large")
     _check_span(str_off, str_size, size, "ELF section name table")
     names = read_exact(fh, str_off, str_size, "ELF section name table")
+    if only is not None and not any(want in names for want in only):
+        # none of the sections the caller reads is named here (a name table may share suffixes, so
+        # this looks for the name anywhere): skip decoding every section of a file that has none
+        return Image("elf", bits, e == ">", {}, (), size)
     sections: dict[str, Section] = {}
     spans: list[tuple[int, int, int]] = []
     for index, (name_off, sh_type, flags, addr, offset, sec_size, *_) in enumerate(rows):

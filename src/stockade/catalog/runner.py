@@ -15,13 +15,13 @@ per-file.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import queue
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
+from stockade._internal import forkpool
 from stockade.catalog.interface import CatalogContext, Cataloger
 from stockade.catalog.walker import Walker
 from stockade.errors import StockadeError
@@ -30,7 +30,7 @@ from stockade.model.status import Status, StatusKind
 from stockade.target.fs import TargetFS
 
 #: directories one worker reads before handing back the rest of its frontier
-BATCH_DIRECTORIES = 400
+BATCH_DIRECTORIES = 2000
 
 
 @dataclass(slots=True)
@@ -112,20 +112,33 @@ def catalog_sequential(
 # Set in the parent before the pool forks; workers read them (fork start method: nothing is pickled).
 _STATE: dict[str, object] = {}
 
+#: paths per cataloging work item: small enough to spread a thousand jars over the workers, large
+#: enough that the round trip to a worker is a small part of it
+CHUNK = 256
 
-def _work(batch: list[str]) -> tuple[list[str], CatalogRun]:
-    fs = _STATE["fs"]
+
+def _walk_task(batch: list[str]) -> tuple[list[str], dict[str, list[str]], CatalogRun]:
+    """Walk from ``batch`` for at most BATCH_DIRECTORIES directories; return the unreached frontier, the
+    paths found for each cataloger and the walk's own counts and statuses."""
     walker = _STATE["walker"]
-    catalogers = _STATE["catalogers"]
-    assert isinstance(fs, TargetFS) and isinstance(walker, Walker) and isinstance(catalogers, list)
-    os_info = _STATE["os"]
-    assert os_info is None or isinstance(os_info, OSInfo)
+    assert isinstance(walker, Walker)
     walked = walker.new_result()
     rest = walker.run(list(batch), walked, limit=BATCH_DIRECTORIES)
-    run = run_catalogers(fs, os_info, catalogers, walked.wanted, only_with_paths=True)
-    run.problems.extend(walked.statuses)
-    run.files, run.directories = walked.files, walked.directories
-    return rest, run
+    run = CatalogRun(problems=walked.statuses, files=walked.files, directories=walked.directories)
+    return rest, {name: paths for name, paths in walked.wanted.items() if paths}, run
+
+
+def _catalog_task(name: str, paths: list[str]) -> CatalogRun:
+    fs, os_info, by_name = _STATE["fs"], _STATE["os"], _STATE["by_name"]
+    assert isinstance(fs, TargetFS) and isinstance(by_name, dict)
+    assert os_info is None or isinstance(os_info, OSInfo)
+    return run_catalogers(fs, os_info, [by_name[name]], {name: paths})
+
+
+def _work(kind: str, args: tuple[Any, ...]) -> object:
+    if kind == "walk":
+        return _walk_task(*args)
+    return _catalog_task(*args)
 
 
 def catalog_parallel(
@@ -137,30 +150,40 @@ def catalog_parallel(
     progress: Callable[[int, int], None] | None = None,
     stage: Callable[[str], None] | None = None,
 ) -> CatalogRun:
+    """Walk and catalog with ``jobs`` forked worker processes.  Two kinds of work item: walking a slice
+    of the tree (which hands back the part it did not reach, so the walk spreads over every worker), and
+    cataloging a chunk of the paths found.  Walking goes first, so that the frontier keeps growing;
+    cataloging fills the gaps and the end."""
     file_cats = [c for c in catalogers if not is_fixed(c)]
     fixed = [c for c in catalogers if is_fixed(c)]
-    _STATE.update(fs=fs, walker=Walker(fs, file_cats, exclude), catalogers=file_cats, os=os_info)
+    _STATE.update(fs=fs, walker=Walker(fs, file_cats, exclude), by_name={c.NAME: c for c in file_cats},
+                  os=os_info)  # fmt: skip
     total = CatalogRun()
-    results: queue.SimpleQueue[tuple[list[str], CatalogRun] | BaseException] = queue.SimpleQueue()
+    frontier: deque[str] = deque([fs.root])
+    chunks: deque[tuple[str, list[str]]] = deque()
+
+    def next_task() -> tuple[str, tuple[Any, ...]] | None:
+        if frontier:
+            size = max(1, min(256, len(frontier) // (2 * jobs)))
+            return "walk", ([frontier.pop() for _ in range(min(size, len(frontier)))],)
+        if chunks:
+            return "catalog", chunks.popleft()
+        return None
+
+    def on_result(kind: str, got: object) -> None:
+        if kind == "walk":
+            rest, wanted, walked = cast("tuple[list[str], dict[str, list[str]], CatalogRun]", got)
+            frontier.extend(rest)
+            for name, paths in wanted.items():
+                chunks.extend((name, paths[i : i + CHUNK]) for i in range(0, len(paths), CHUNK))
+            total.absorb(walked)
+            if progress is not None:
+                progress(total.directories, total.files)
+        else:
+            total.absorb(cast(CatalogRun, got))
+
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            frontier: deque[str] = deque([fs.root])
-            inflight = 0
-            while frontier or inflight:
-                while frontier and inflight < 2 * jobs:
-                    size = max(1, min(64, len(frontier) // (2 * jobs)))
-                    batch = [frontier.pop() for _ in range(min(size, len(frontier)))]
-                    pool.apply_async(_work, (batch,), callback=results.put, error_callback=results.put)
-                    inflight += 1
-                got = results.get()
-                inflight -= 1
-                if isinstance(got, BaseException):
-                    raise got
-                rest, run = got
-                frontier.extend(rest)
-                total.absorb(run)
-                if progress is not None:
-                    progress(total.directories, total.files)
+        forkpool.run(jobs, _work, next_task, on_result)
     finally:
         _STATE.clear()
     total.absorb(run_catalogers(fs, os_info, fixed, {}, stage=stage))
@@ -186,7 +209,7 @@ def catalog_tree(
     progress: Callable[[int, int], None] | None = None,
     stage: Callable[[str], None] | None = None,
 ) -> CatalogRun:
-    if jobs > 1 and "fork" in multiprocessing.get_all_start_methods():
+    if jobs > 1 and hasattr(os, "fork"):
         return catalog_parallel(fs, os_info, catalogers, exclude, jobs, progress, stage)
     return catalog_sequential(fs, os_info, catalogers, exclude, progress, stage)
 

@@ -105,6 +105,12 @@ class Walker:
                     check = "." + whole if "." in whole else None
                     self.by_ext.setdefault(variant, []).append((check, cat))
         self.names = [c.NAME for c in catalogers]
+        # the last four characters of every wanted name and ending ("DATA", ".jar", "json" ...): a file
+        # whose last four are not among them is wanted by nobody.  Exact only when every ending has at
+        # least three characters (".js" would miss "x.js"); otherwise the shortcut is off.
+        self.tails: frozenset[str] | None = None
+        if all(len(e) >= 3 for e in self.by_ext):
+            self.tails = frozenset([n[-4:] for n in self.by_name] + [f".{e}"[-4:] for e in self.by_ext])
         self.excluded = dict(exclude or {})
         prefix = "" if fs.is_host_root else fs.root
         for path in ENGINE_STORAGE:
@@ -125,7 +131,7 @@ class Walker:
     ) -> list[str]:
         """Walk depth-first from ``stack`` until it is empty or, with ``limit``, that many directories
         were read; return what is left of the stack."""
-        by_name, by_ext, exec_wanted = self.by_name, self.by_ext, self.exec_wanted
+        by_name, by_ext, exec_wanted, tails = self.by_name, self.by_ext, self.exec_wanted, self.tails
         excluded, cut = self.excluded, self.cut
         wanted = result.wanted
         statuses = result.statuses
@@ -161,6 +167,9 @@ class Walker:
                             continue
                         files += 1
                         name = entry.name
+                        # the last four characters rule out almost every file with one dict look-up
+                        if tails is not None and name[-4:] not in tails and (not exec_wanted or "." in name):
+                            continue
                         cats = by_name.get(name)
                         if cats is None:
                             dot = name.rfind(".")
