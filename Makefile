@@ -41,6 +41,9 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/catalog_host.py
+	$(BIN)/python benchmarks/catalog_java.py
+	$(BIN)/python benchmarks/render_formats.py
+	$(BIN)/python benchmarks/store_record.py
 
 clean:
 	rm -rf $(VENV) .stockade .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

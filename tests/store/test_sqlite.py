@@ -4,7 +4,6 @@ import os
 import shutil
 import sqlite3
 import stat
-import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -191,7 +190,8 @@ def test_undecodable_file_names_are_stored(scan: Any, db: Path) -> None:
     assert query(db, "SELECT path FROM statuses WHERE plugin = 'walk'") == [("/srv/caf\\udce9",)]
 
 
-def test_record_1000_packages_is_fast(scan: Any, db: Path) -> None:
+def test_record_1000_packages_five_times(scan: Any, db: Path) -> None:
+    """Five 1,000-package scans, every row kept (timings: benchmarks/store_record.py)."""
     result = scan("f00000000003")
     real = result.inventory.packages
     packages = tuple(
@@ -199,14 +199,11 @@ def test_record_1000_packages_is_fast(scan: Any, db: Path) -> None:
         for i, p in ((i, real[i % len(real)]) for i in range(1000))
     )
     big = replace(result, inventory=replace(result.inventory, packages=packages))
-    timings = []
     with SqliteStore(str(db)) as store:
         for n in range(5):
-            started = time.perf_counter()
             store.record(replace(big, scan_id=f"f0000000100{n}"))
-            timings.append(time.perf_counter() - started)
     assert query(db, "SELECT count(*) FROM packages")[0][0] == 5000
-    assert min(timings) < 0.1, timings  # typically ~15-25 ms here
+    assert query(db, "SELECT count(DISTINCT purl) FROM packages")[0][0] == 1000
 
 
 def test_close_twice_and_use_after_close(db: Path) -> None:
