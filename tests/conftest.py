@@ -69,3 +69,14 @@ def scan_json(cli: Callable[..., subprocess.CompletedProcess[str]], *args: str) 
 
 def is_root() -> bool:
     return os.geteuid() == 0
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite golden files from the current output"
+    )
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
