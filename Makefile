@@ -31,7 +31,7 @@ demo: $(STAMP)
 	@bash scripts/demo.sh
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -n 2 -q --durations=15 tests
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
