@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
@@ -131,3 +133,20 @@ def test_internal_errors_are_one_line_exit_3(cli: CLI, rootfs: Path, tmp_path: P
     proc = cli("rootfs", str(rootfs), "-q", "--db", str(bad))
     assert proc.returncode in (2, 3)
     assert "Traceback" not in proc.stderr and proc.stderr.startswith("stockade: error:")
+
+
+@pytest.mark.parametrize("fmt", ["json", "cyclonedx", "spdx", "sarif"])
+def test_file_names_that_are_not_utf8_give_valid_utf8_documents(cli: CLI, tmp_path: Path, fmt: str) -> None:
+    """Linux file names are bytes: one that is not UTF-8 must not make the output invalid UTF-8."""
+    root = tmp_path / "root"
+    site = os.fsencode(root / "usr/lib/python3/dist-packages") + b"/caf\xe9-1.0.dist-info"
+    os.makedirs(site)
+    with open(site + b"/METADATA", "wb") as fh:
+        fh.write(b"Metadata-Version: 2.1\nName: cafe\nVersion: 1.0\n\n")
+    proc = subprocess.run([sys.executable, "-m", "stockade.cli.main", "rootfs", str(root), "-f", fmt, "-q",
+                           "--no-store"], capture_output=True, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout.decode("utf-8"))  # strict: raises on invalid UTF-8
+    if fmt == "json":
+        (pkg,) = doc["inventory"]["packages"]
+        assert os.fsencode(pkg["locations"][0]["path"]).endswith(b"/caf\xe9-1.0.dist-info/METADATA")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 import click
 from rich.console import Console
 from rich.table import Table
 
 from stockade.errors import InputError
+from stockade.report._common import dumps
 from stockade.store.factory import open_store, resolve_db, store_exists
 from stockade.store.interface import WorkloadSummary
 
@@ -34,7 +33,7 @@ def inventory(ctx: click.Context, db: str | None, fmt: str) -> int:
         with open_store(db) as store:
             rows = store.workloads()
     if fmt == "json":
-        click.echo(json.dumps({"workloads": [r.to_dict() for r in rows]}, indent=2))
+        click.echo(dumps({"workloads": [r.to_dict() for r in rows]}), nl=False)
         return 0
     if not rows:
         click.echo("no workloads recorded yet: run `stockade host` or `stockade rootfs PATH`")
@@ -106,7 +105,7 @@ def show(ctx: click.Context, ident: str, fmt: str | None, db: str | None) -> int
     if doc is None:  # pragma: no cover - find() only returns workloads with a stored scan
         raise InputError(f"scan {ident if by_scan else summary.last_scan_id} has no stored result")
     if fmt == "json":
-        click.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        click.echo(dumps(doc), nl=False)
         return 0
     result = result_from_dict(doc)
     latest = "the latest" if result.scan_id == summary.last_scan_id else f"latest: {summary.last_scan_id}"

@@ -11,8 +11,10 @@ need a matching extracted-licensing-info entry in the document.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from functools import lru_cache
+from typing import Any
 
 from license_expression import Licensing, get_spdx_licensing  # type: ignore[import-untyped]
 
@@ -54,3 +56,15 @@ def spdx_expression(text: str) -> str | None:
 def is_simple(expression: str) -> bool:
     """Whether a (normalised) expression is a single license id, without operators."""
     return " " not in expression and "(" not in expression
+
+
+def dumps(doc: Any) -> str:
+    """A JSON document that is always valid UTF-8.  Readable (non-ASCII kept as is) unless a string
+    holds a lone surrogate — a file name that was not UTF-8, kept by Python as ``\\udcXX`` — in which
+    case every non-ASCII character is escaped, so the name still round-trips exactly."""
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(doc, indent=2, ensure_ascii=True)
+    return text + "\n"

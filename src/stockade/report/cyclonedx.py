@@ -27,7 +27,6 @@ validator and read it back with its deserialiser; its SPDX id table decides ``li
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from typing import Any
@@ -38,7 +37,7 @@ from stockade.model.finding import Finding
 from stockade.model.inventory import OSInfo, Package
 from stockade.model.result import ScanResult
 from stockade.model.target import Target, TargetKind
-from stockade.report._common import INFORMATION_URI, is_simple, spdx_expression, timestamp
+from stockade.report._common import INFORMATION_URI, dumps, is_simple, spdx_expression, timestamp
 from stockade.report.interface import Formatter
 
 SCHEMA = "http://cyclonedx.org/schema/bom-1.6.schema.json"
@@ -105,7 +104,7 @@ class CycloneDxFormatter(Formatter):
     DESCRIPTION = "CycloneDX 1.6 JSON SBOM (packages, operating system, vulnerabilities)"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(self.to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps(self.to_dict(result))
 
     def to_dict(self, result: ScanResult) -> Json:
         root = self._root(result.target)

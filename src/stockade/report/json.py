@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from stockade.model.result import ScanResult
+from stockade.report._common import dumps
 from stockade.report.interface import Formatter
 
 
@@ -14,4 +13,4 @@ class JsonFormatter(Formatter):
     DESCRIPTION = "stockade's own JSON result, with a schema_version"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return dumps(result.to_dict())

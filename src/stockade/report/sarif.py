@@ -18,7 +18,6 @@ and ``executionSuccessful`` is false when a plug-in failed, so a consumer sees w
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from pathlib import PurePosixPath
 from typing import Any
@@ -29,7 +28,7 @@ from stockade.model.inventory import Location
 from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
 from stockade.model.status import Status, StatusKind
-from stockade.report._common import INFORMATION_URI, timestamp
+from stockade.report._common import INFORMATION_URI, dumps, timestamp
 from stockade.report.interface import Formatter
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -82,7 +81,7 @@ class SarifFormatter(Formatter):
     DESCRIPTION = "SARIF 2.1.0 log for code-scanning dashboards (findings, rules, coverage gaps)"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(self.to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps(self.to_dict(result))
 
     def to_dict(self, result: ScanResult) -> Json:
         findings = sorted(result.findings, key=lambda f: f.sort_key())

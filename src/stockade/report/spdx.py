@@ -22,7 +22,6 @@ enum spelling fixed that spdx-tools writes differently from the 2.3 JSON schema 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from typing import Any
 from urllib.parse import quote
@@ -44,7 +43,7 @@ from stockade.model.inventory import OSInfo
 from stockade.model.inventory import Package as StockadePackage
 from stockade.model.result import ScanResult
 from stockade.model.target import Target, TargetKind
-from stockade.report._common import INFORMATION_URI, spdx_expression
+from stockade.report._common import INFORMATION_URI, dumps, spdx_expression
 from stockade.report.interface import FormatError, Formatter
 
 NAMESPACE_BASE = f"{INFORMATION_URI}/spdx"
@@ -80,7 +79,7 @@ class SpdxFormatter(Formatter):
     DESCRIPTION = "SPDX 2.3 JSON SBOM (packages with purls, the target as root package)"
 
     def render(self, result: ScanResult) -> str:
-        return json.dumps(self.to_dict(result), indent=2, ensure_ascii=False) + "\n"
+        return dumps(self.to_dict(result))
 
     def to_dict(self, result: ScanResult) -> dict[str, Any]:
         """The JSON document, converted by spdx-tools' own converter (what its JSON writer dumps)."""

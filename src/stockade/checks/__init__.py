@@ -1,0 +1,1 @@
+"""Configuration checks: Kubernetes workloads (Pod Security Standards, best practice), Dockerfiles."""

@@ -1,0 +1,155 @@
+"""Configuration files as targets: YAML/JSON documents read with the line of every value.
+
+YAML 1.1 as Kubernetes reads it (PyYAML, C parser when available), multi-document streams, JSON (a YAML
+subset).  Each document comes back as plain Python data plus a position index: the line (1-based) of every
+mapping key and sequence item, keyed by its path from the document root (``("spec", "containers", 0,
+"image")``).  Anchors and aliases are allowed, but a document whose aliases expand past
+:data:`MAX_EXPANDED_NODES` is refused ("billion laughs"); so is a file over the size limit.  A syntax
+error names the file, line and column; the documents before it are still returned.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from stockade.errors import ParseError
+
+try:
+    _Loader: type = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - PyYAML without libyaml
+    _Loader = yaml.SafeLoader
+
+#: nodes built for one document, aliases counted every time they are expanded
+MAX_EXPANDED_NODES = 1_000_000
+MAX_FILE_SIZE = 32 * 1024 * 1024
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One YAML/JSON document of a file."""
+
+    path: str  # the file, as the user named it
+    index: int  # 0-based position in the stream
+    line: int  # 1-based line where the document starts
+    data: Any
+    positions: dict[Path, int] = field(default_factory=dict, hash=False, compare=False)
+
+    def line_of(self, path: Path) -> int:
+        """Line of ``path``, or of its nearest ancestor that has one."""
+        p = tuple(path)
+        while p:
+            line = self.positions.get(p)
+            if line is not None:
+                return line
+            p = p[:-1]
+        return self.line
+
+
+@dataclass(slots=True)
+class LoadResult:
+    documents: list[Document] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+
+
+class _Builder:
+    """Builds Python data from a composed node tree, recording positions and bounding alias expansion."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.count = 0
+        self.constructor = yaml.SafeLoader("")  # only for scalar resolution (ints, bools, nulls ...)
+
+    def build(self, node: yaml.Node, at: Path, positions: dict[Path, int]) -> Any:
+        self.count += 1
+        if self.count > MAX_EXPANDED_NODES:
+            reason = f"refused: aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (a YAML alias bomb)"
+            raise ParseError("YAML", self.path, reason, line=node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, at, {})
+                if isinstance(key, (dict, list)):
+                    key = str(key)
+                child = (*at, key)
+                positions[child] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, child, positions)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for i, item in enumerate(node.value):
+                child = (*at, i)
+                positions[child] = item.start_mark.line + 1
+                items.append(self.build(item, child, positions))
+            return items
+        return self.constructor.construct_object(node, deep=True)
+
+
+def parse_stream(text: str, path: str) -> LoadResult:
+    """Every document of ``text``; a syntax error stops the stream there and is reported."""
+    out = LoadResult()
+    loader = _Loader(text)
+    builder = _Builder(path)
+    index = 0
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                break
+            positions: dict[Path, int] = {}
+            builder.count = 0
+            try:
+                data = builder.build(node, (), positions)
+            except ParseError as exc:
+                out.errors.append(exc)
+            except yaml.YAMLError as exc:
+                out.errors.append(_yaml_error(exc, path))
+            else:
+                out.documents.append(Document(path, index, node.start_mark.line + 1, data, positions))
+            index += 1
+    except yaml.YAMLError as exc:
+        out.errors.append(_yaml_error(exc, path))
+    finally:
+        loader.dispose()
+    return out
+
+
+def _yaml_error(exc: yaml.YAMLError, path: str) -> ParseError:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    if mark is not None:
+        return ParseError("YAML", path, str(problem), line=mark.line + 1, column=mark.column + 1)
+    return ParseError("YAML", path, str(problem))
+
+
+def load_file(path: str, *, display: str | None = None) -> LoadResult:
+    """Read and parse one file; unreadable, oversized or non-UTF-8 files are one error each."""
+    name = display or path
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_FILE_SIZE + 1)
+    except OSError as exc:
+        return LoadResult(errors=[ParseError("YAML", name, exc.strerror or str(exc))])
+    if len(data) > MAX_FILE_SIZE:
+        return LoadResult(
+            errors=[ParseError("YAML", name, f"file over the {MAX_FILE_SIZE // 2**20} MB limit")]
+        )
+    return load_bytes(data, name)
+
+
+def load_bytes(data: bytes, name: str) -> LoadResult:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return LoadResult(errors=[ParseError("YAML", name, f"not UTF-8 text (byte {exc.start})")])
+    return parse_stream(text, name)
+
+
+def iter_documents(results: list[LoadResult]) -> Iterator[Document]:
+    for result in results:
+        yield from result.documents
