@@ -76,7 +76,7 @@ def test_json_result_shape(cli: CLI, rootfs: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["schema_version"] == "1.0"
-    assert set(doc) == {"schema_version", "scan", "target", "inventory", "findings", "statuses"}
+    assert set(doc) == {"schema_version", "scan", "target", "inventory", "findings", "suppressed", "statuses"}
     assert doc["target"]["kind"] == "rootfs"
     assert doc["inventory"]["os"]["id"] == "debian"
     (pkg,) = doc["inventory"]["packages"]

@@ -26,6 +26,8 @@ class ScanResult:
     started: datetime
     finished: datetime
     tool_version: str
+    #: findings an exception covers: never dropped, listed apart, each with ``metadata["suppression"]``
+    suppressed: tuple[Finding, ...] = ()
 
     def max_severity(self) -> Severity | None:
         if not self.findings:
@@ -47,5 +49,6 @@ class ScanResult:
             "target": self.target.to_dict(),
             "inventory": self.inventory.to_dict(),
             "findings": [f.to_dict() for f in self.findings],
+            "suppressed": [f.to_dict() for f in self.suppressed],
             "statuses": [s.to_dict() for s in self.statuses],
         }

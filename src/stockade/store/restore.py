@@ -183,6 +183,9 @@ def _result(doc: dict[str, Any]) -> ScanResult:
         started=_time(scan, "started", "scan."),
         finished=_time(scan, "finished", "scan."),
         tool_version=_str(tool, "version", "scan.tool."),
+        suppressed=tuple(_finding(f, w) for f, w in _objects(doc, "suppressed", ""))
+        if "suppressed" in doc
+        else (),
     )
 
 
