@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Callable
@@ -150,3 +151,23 @@ def test_file_names_that_are_not_utf8_give_valid_utf8_documents(cli: CLI, tmp_pa
     if fmt == "json":
         (pkg,) = doc["inventory"]["packages"]
         assert os.fsencode(pkg["locations"][0]["path"]).endswith(b"/caf\xe9-1.0.dist-info/METADATA")
+
+
+def test_output_into_a_device_writes_into_it(cli: CLI, rootfs: Path, tmp_path: Path) -> None:
+    """`-o /dev/null` must write into the device, never rename a file over it (as root that would replace
+    /dev/null with a regular file).  Tested through a link to it, so a regression replaces only the link."""
+    link = tmp_path / "devnull"
+    os.symlink("/dev/null", link)
+    proc = cli("rootfs", str(rootfs), "-f", "json", "-q", "--no-store", "-o", str(link))
+    assert proc.returncode == 0, proc.stderr
+    assert link.is_symlink() and os.readlink(link) == "/dev/null"
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+
+
+def test_output_replaces_a_file_keeping_its_mode(cli: CLI, rootfs: Path, tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    out.write_text("old")
+    out.chmod(0o640)
+    assert cli("rootfs", str(rootfs), "-f", "json", "-q", "--no-store", "-o", str(out)).returncode == 0
+    assert json.loads(out.read_text())["schema_version"] == "1.0"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640

@@ -159,3 +159,23 @@ def test_real_scan(check: Any, scanned: ScanResult) -> None:
         "usr/lib/python3/dist-packages/half_installed-1.0.dist-info/METADATA")  # fmt: skip
     assert run["originalUriBaseIds"]["ROOTPATH"]["uri"].startswith("file:///")
     assert run["originalUriBaseIds"]["ROOTPATH"]["uri"].endswith("/rootfs/")
+
+
+def test_suppressed_findings_carry_sarif_suppressions(check: Any) -> None:
+    """Real suppressions from the examples (an annotation and an exceptions file) validate against the
+    OASIS schema."""
+    from pathlib import Path
+
+    from stockade.scan.config import ConfigOptions, scan_config
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    result = scan_config(
+        [str(examples / "k8s")],
+        ConfigOptions(mode="kubernetes", exceptions_file=str(examples / ".stockade" / "exceptions.yaml")),
+    )
+    assert result.suppressed
+    doc = check(result)
+    results = doc["runs"][0]["results"]
+    assert len(results) == len(result.findings) + len(result.suppressed)
+    kinds = {r["suppressions"][0]["kind"] for r in results if "suppressions" in r}
+    assert kinds == {"inSource", "external"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -98,21 +100,44 @@ def write_output(text: str, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
+    try:
+        st = os.stat(output)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        # a device, a FIFO, /dev/stdout: write into it; renaming over it would replace it with a file
+        try:
+            with open(output, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+        return
     directory = os.path.dirname(os.path.abspath(output))
     try:
         fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=directory)
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        if st is not None:
+            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # replacing a file keeps its permissions
         os.replace(tmp, output)
     except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
 
 
-def make_formatter(fmt: str, list_packages: bool, output: str | None) -> Formatter:
+def make_formatter(
+    fmt: str, list_packages: bool, output: str | None, show_suppressed: bool = False
+) -> Formatter:
     if fmt == "table":
         to_tty = output is None and sys.stdout.isatty()
         width = os.get_terminal_size().columns if to_tty else 120
-        return TableFormatter(width=width, color=to_tty, packages=list_packages)
+        return TableFormatter(width=width, color=to_tty, packages=list_packages, suppressed=show_suppressed)
     return formatters.load(fmt)
 
 
@@ -126,18 +151,20 @@ def finish(
     list_packages: bool,
     db: str | None,
     no_store: bool,
+    show_suppressed: bool = False,
 ) -> int:
     """Render, write, record; return the exit code."""
-    text = make_formatter(fmt, list_packages, output).render(result)
+    text = make_formatter(fmt, list_packages, output, show_suppressed).render(result)
     write_output(text, output)
     if not no_store:
         with open_store(db) as store:
             store.record(result)
     problems = sum(1 for s in result.statuses if s.is_problem)
     if not quiet and (fmt != "table" or output is not None):
+        suppressed = f", {len(result.suppressed)} suppressed" if result.suppressed else ""
         click.echo(
             f"stockade: {result.target.kind.value} {result.target.name}: {len(result.inventory.packages)} "
-            f"packages, {len(result.findings)} findings, {problems} coverage notes"
+            f"packages, {len(result.findings)} findings{suppressed}, {problems} coverage notes"
             + (f"; written to {output}" if output else ""),
             err=True,
         )

@@ -85,8 +85,9 @@ class SarifFormatter(Formatter):
 
     def to_dict(self, result: ScanResult) -> Json:
         findings = sorted(result.findings, key=lambda f: f.sort_key())
+        suppressed = sorted(result.suppressed, key=lambda f: f.sort_key())
         by_rule: defaultdict[str, list[Finding]] = defaultdict(list)
-        for f in findings:
+        for f in [*findings, *suppressed]:
             by_rule[f.id].append(f)
         rule_ids = sorted(by_rule)
         index = {rid: i for i, rid in enumerate(rule_ids)}
@@ -103,7 +104,8 @@ class SarifFormatter(Formatter):
             },
             "invocations": [self._invocation(result)],
             "originalUriBaseIds": {ROOT: self._root(result)},
-            "results": [self._result(f, index[f.id], package_locations) for f in findings],
+            "results": [self._result(f, index[f.id], package_locations) for f in findings]
+            + [self._suppressed(f, index[f.id], package_locations) for f in suppressed],
             "properties": {"target": target, "scanId": result.scan_id},
         }
         return {"$schema": SCHEMA, "version": VERSION, "runs": [run]}
@@ -168,6 +170,23 @@ class SarifFormatter(Formatter):
         if f.references:
             props["references"] = list(f.references)
         out["properties"] = props
+        return out
+
+    @staticmethod
+    def _suppressed(f: Finding, rule_index: int, package_locations: dict[str, Location]) -> Json:
+        """A finding an exception covers: a result with a SARIF ``suppressions`` entry (SARIF 2.1.0
+        §3.35), ``inSource`` for an annotation on the object, ``external`` for an exceptions file."""
+        out = SarifFormatter._result(f, rule_index, package_locations)
+        why = f.metadata.get("suppression") or {}
+        entry: Json = {
+            "kind": "inSource" if why.get("source") == "annotation" else "external",
+            "status": "accepted",
+            "justification": str(why.get("reason", "")),
+        }
+        props = {k: str(why[k]) for k in ("owner", "expires", "where") if why.get(k)}
+        if props:
+            entry["properties"] = props
+        out["suppressions"] = [entry]
         return out
 
     @staticmethod

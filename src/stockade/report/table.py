@@ -11,6 +11,7 @@ from rich.text import Text
 
 from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
+from stockade.model.target import TargetKind
 from stockade.report.interface import Formatter
 
 SEVERITY_STYLE = {
@@ -29,10 +30,13 @@ class TableFormatter(Formatter):
     HUMAN = True
     DESCRIPTION = "readable tables: summary, findings, coverage gaps (and packages with --packages)"
 
-    def __init__(self, *, width: int = 120, color: bool = False, packages: bool = False) -> None:
+    def __init__(
+        self, *, width: int = 120, color: bool = False, packages: bool = False, suppressed: bool = False
+    ) -> None:
         self.width = width
         self.color = color
         self.packages = packages
+        self.suppressed = suppressed
 
     def render(self, result: ScanResult) -> str:
         buf = io.StringIO()
@@ -43,6 +47,7 @@ class TableFormatter(Formatter):
         if self.packages:
             self._packages(console, result)
         self._findings(console, result)
+        self._suppressed(console, result)
         self._coverage(console, result)
         return buf.getvalue()
 
@@ -54,6 +59,11 @@ class TableFormatter(Formatter):
             (inv.os.pretty_name or f"{inv.os.id} {inv.os.version_id or ''}".strip()) if inv.os else "unknown"
         )
         console.print(Text(f"{target.kind.value}: {target.name}", style="bold"))
+        if target.kind is TargetKind.MANIFESTS:
+            objects = target.metadata.get("objects") or {}
+            listed = ", ".join(f"{n} {k}" for k, n in sorted(objects.items()))
+            console.print(f"{target.metadata.get('files', 0)} files" + (f": {listed}" if listed else ""))
+            return
         console.print(f"operating system: {os_text}")
         counts = Counter((p.ecosystem, p.found_by) for p in inv.packages)
         table = Table(title=f"{len(inv.packages)} packages", title_justify="left", show_edge=False)
@@ -94,6 +104,25 @@ class TableFormatter(Formatter):
                 f.title,
                 str(f.location or f.package or ""),
             )
+        console.print(table)
+
+    def _suppressed(self, console: Console, result: ScanResult) -> None:
+        if not result.suppressed:
+            return
+        if not self.suppressed:
+            console.print(
+                f"suppressed by exceptions: {len(result.suppressed)} (--show-suppressed lists them)"
+            )
+            return
+        table = Table(
+            title=f"{len(result.suppressed)} suppressed findings", title_justify="left", show_edge=False
+        )
+        for col in ("severity", "id", "location", "reason", "expires"):
+            table.add_column(col, overflow="fold")
+        for f in result.suppressed:
+            why = f.metadata.get("suppression", {})
+            table.add_row(f.severity.value, f.id, str(f.location or ""), str(why.get("reason", "")),
+                          str(why.get("expires") or ""))  # fmt: skip
         console.print(table)
 
     @staticmethod

@@ -87,7 +87,16 @@ class _Builder:
                 positions[child] = item.start_mark.line + 1
                 items.append(self.build(item, child, positions))
             return items
-        return self.constructor.construct_object(node, deep=True)
+        try:
+            return self.constructor.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # an impossible timestamp (2027-02-30), a huge float …
+            raise ParseError(
+                "YAML",
+                self.path,
+                f"invalid value {node.value!r}: {exc}",
+                line=node.start_mark.line + 1,
+                column=node.start_mark.column + 1,
+            ) from None
 
 
 def parse_stream(text: str, path: str) -> LoadResult:

@@ -1,0 +1,33 @@
+"""Policy: exceptions that suppress findings, narrowly, with a reason, an owner and an expiry date.
+
+Two sources, described in ``docs/exceptions.md``:
+
+- the exceptions file (``.stockade/exceptions.yaml``, :mod:`stockade.policy.exceptions`): check ids and a
+  scope (path glob, kind, namespace, name, labels) with a reason, an owner and an expiry date;
+- inline annotations on a Kubernetes object (``stockade.io/ignore`` with ``stockade.io/ignore-reason``,
+  :mod:`stockade.policy.annotations`).
+
+:func:`stockade.policy.apply.split` sorts findings into kept and suppressed; a suppressed finding is never
+dropped: it is listed apart in the result with ``metadata["suppression"]`` (:class:`Suppression`).
+Expired exceptions and invalid annotations stop applying and are reported as statuses.  A malformed
+exceptions file is an error (:class:`ExceptionsFileError`, exit code 2), never "suppress nothing" or
+"suppress everything".
+"""
+
+# no ``from __future__ import annotations`` here: it would bind the name ``annotations`` in this package
+# and hide the submodule stockade.policy.annotations from type checkers.
+from stockade.policy.apply import ObjectFacts, facts_of, split
+from stockade.policy.exceptions import DEFAULT_PATH, ExceptionSet, ExceptionsFileError, load_exceptions
+from stockade.policy.suppression import CHECK_ID_PATTERN, Suppression
+
+__all__ = [
+    "CHECK_ID_PATTERN",
+    "DEFAULT_PATH",
+    "ExceptionSet",
+    "ExceptionsFileError",
+    "ObjectFacts",
+    "Suppression",
+    "facts_of",
+    "load_exceptions",
+    "split",
+]

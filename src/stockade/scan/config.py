@@ -1,0 +1,276 @@
+"""The configuration pipeline: files → documents → objects → checks → exceptions → result.
+
+Kubernetes manifests (YAML/JSON, multi-document, ``List`` kinds; what ``helm template`` and ``kustomize
+build`` print) and Dockerfiles.  A file that cannot be parsed is a status naming file:line; the other
+documents and files are still checked.  Objects of kinds no check is about are counted, not errors.
+Findings an exception covers go to ``ScanResult.suppressed``, never away.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from stockade import __version__
+from stockade.checks.interface import Check, Violation
+from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
+from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
+from stockade.model.finding import Finding
+from stockade.model.inventory import Inventory, Location
+from stockade.model.result import ScanResult
+from stockade.model.status import Status, StatusKind
+from stockade.model.target import Target, TargetKind
+from stockade.scan.scanner import new_scan_id, utc_now
+from stockade.target.manifests import LoadResult, load_bytes, load_file
+
+KUBERNETES_SUFFIXES = (".yaml", ".yml", ".json")
+DOCKERFILE_PATTERNS = (
+    "Dockerfile",
+    "Dockerfile.*",
+    "*.Dockerfile",
+    "*.dockerfile",
+    "Containerfile",
+    "Containerfile.*",
+)
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", ".venv", "__pycache__", ".terraform"})
+#: kinds with checks beyond the pod template
+OTHER_CHECKED_KINDS = frozenset({"Service", "Ingress", "ServiceAccount"})
+
+
+@dataclass(slots=True)
+class ConfigOptions:
+    mode: str = "auto"  # "kubernetes" | "dockerfile" | "auto"
+    pss_level: str | None = None  # None: both levels (restricted includes baseline)
+    pss_version: str | None = None  # None: the latest
+    exceptions_file: str | None = None  # None: .stockade/exceptions.yaml if it exists
+    today: Callable[[], date] = date.today
+    clock: Callable[[], Any] = utc_now
+    scan_id: Callable[[], str] = new_scan_id
+    stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
+
+
+def is_dockerfile(name: str) -> bool:
+    base = os.path.basename(name)
+    return any(fnmatch.fnmatchcase(base, p) for p in DOCKERFILE_PATTERNS)
+
+
+def collect(paths: Sequence[str], mode: str) -> tuple[list[tuple[str, str]], list[Status]]:
+    """``(path, "kubernetes"|"dockerfile")`` for every input file, sorted within each directory."""
+    out: list[tuple[str, str]] = []
+    statuses: list[Status] = []
+    for given in paths:
+        if given == "-":
+            out.append(("-", mode))
+            continue
+        if not os.path.exists(given):
+            raise TargetNotFoundError(f"{given}: no such file or directory")
+        if os.path.isfile(given):
+            kind = (
+                "dockerfile"
+                if (mode == "dockerfile" or (mode == "auto" and is_dockerfile(given)))
+                else "kubernetes"
+            )
+            out.append((given, kind))
+            continue
+
+        def unreadable(exc: OSError) -> None:
+            statuses.append(
+                Status("walk", StatusKind.SKIPPED, f"directory not read: {exc.strerror}", exc.filename)
+            )
+
+        for top, dirs, files in os.walk(given, onerror=unreadable):
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
+            for name in sorted(files):
+                full = os.path.join(top, name)
+                if mode in ("dockerfile", "auto") and is_dockerfile(name):
+                    out.append((full, "dockerfile"))
+                elif mode in ("kubernetes", "auto") and name.lower().endswith(KUBERNETES_SUFFIXES):
+                    out.append((full, "kubernetes"))
+    return out, statuses
+
+
+class _Checks:
+    """The checks to run, loaded once."""
+
+    def __init__(self, opts: ConfigOptions) -> None:
+        from stockade.checks.kubernetes import practice, pss
+
+        level = opts.pss_level or "restricted"
+        version = opts.pss_version or pss.LATEST
+        try:
+            self.pss: list[Check[K8sObject]] = pss.checks_for(level, version)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        self.practice: list[Check[K8sObject]] = [c() for c in practice.CHECKS]
+        self.k8s = [*self.pss, *self.practice]
+        self.dockerfile_checks: list[Check[Any]] | None = None
+
+    def dockerfile(self) -> list[Check[Any]]:
+        if self.dockerfile_checks is None:
+            from stockade.checks import dockerfile
+
+            self.dockerfile_checks = [c() for c in dockerfile.CHECKS]
+        return self.dockerfile_checks
+
+
+def _field(path: Iterable[str | int]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+def _finding(
+    check: Check[Any], v: Violation, target: str, location: Location, meta: dict[str, Any]
+) -> Finding:
+    evidence = v.message if not v.evidence else f"{v.message} ({v.evidence})"
+    return Finding(
+        id=check.ID,
+        severity=check.SEVERITY,
+        title=check.TITLE,
+        target=target,
+        kind="check",
+        location=location,
+        evidence=evidence,
+        remediation=check.REMEDIATION,
+        references=tuple(check.REFERENCES),
+        metadata={**meta, **check.METADATA, **v.extra},
+    )
+
+
+def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Finding]:
+    out: list[Finding] = []
+    base = {"kind": obj.kind, "name": obj.name, "namespace": obj.namespace}
+    for check in checks:
+        for v in check.check(obj):
+            meta = {**base, "field": _field(v.path)} if v.path else base
+            out.append(_finding(check, v, obj.display(), Location(obj.path, obj.line_of(v.path)), meta))
+    return out
+
+
+def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> ScanResult:
+    opts = options or ConfigOptions()
+    started = opts.clock()
+    inputs, statuses = collect(paths, opts.mode)
+    checks = _Checks(opts)
+    findings: list[Finding] = []
+    objects_by_finding: dict[int, K8sObject] = {}
+    checked: list[K8sObject] = []
+    kinds: Counter[str] = Counter()
+    unchecked: Counter[str] = Counter()
+    files = documents = 0
+    for path, kind in inputs:
+        files += 1
+        if kind == "dockerfile":
+            findings.extend(_dockerfile(path, opts, checks, statuses))
+            continue
+        loaded = load_bytes(opts.stdin(), "<stdin>") if path == "-" else load_file(path)
+        _report_parse_errors(loaded, statuses)
+        for document in loaded.documents:
+            documents += 1
+            for obj in objects_of(document):
+                kinds[obj.kind] += 1
+                if obj.kind not in POD_SPEC_PATHS and obj.kind not in OTHER_CHECKED_KINDS:
+                    unchecked[obj.kind] += 1
+                    continue
+                checked.append(obj)
+                try:
+                    found = check_object(obj, checks.k8s)
+                except StockadeError as exc:
+                    statuses.append(Status("checks/kubernetes", StatusKind.ERROR, exc.message, obj.path))
+                    continue
+                for f in found:
+                    objects_by_finding[id(f)] = obj
+                findings.extend(found)
+    if unchecked:
+        listed = ", ".join(f"{k}: {n}" for k, n in sorted(unchecked.items()))
+        statuses.append(
+            Status("checks/kubernetes", StatusKind.SKIPPED, f"no checks for these kinds ({listed})")
+        )
+    statuses.append(
+        Status(
+            "checks/kubernetes",
+            StatusKind.OK,
+            f"{sum(kinds.values()) - sum(unchecked.values())} objects checked in {documents} "
+            f"documents of {files} files",
+        )
+    )
+    known = frozenset(c.ID for c in [*checks.k8s, *checks.dockerfile()])
+    kept, suppressed = _apply_exceptions(findings, objects_by_finding, checked, opts, statuses, known)
+    target = Target(
+        kind=TargetKind.MANIFESTS,
+        name=" ".join(paths),
+        id="manifests:" + ",".join(sorted(p if p == "-" else os.path.realpath(p) for p in paths)),
+        metadata={"files": files, "documents": documents, "objects": dict(sorted(kinds.items()))},
+    )
+    return ScanResult(
+        scan_id=opts.scan_id(),
+        target=target,
+        inventory=Inventory(os=None, packages=()),
+        findings=tuple(sorted(kept, key=Finding.sort_key)),
+        suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
+        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        started=started,
+        finished=opts.clock(),
+        tool_version=__version__,
+    )
+
+
+def _report_parse_errors(loaded: LoadResult, statuses: list[Status]) -> None:
+    for err in loaded.errors:
+        statuses.append(Status("parse", StatusKind.ERROR, err.short, err.path))
+
+
+def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[Status]) -> list[Finding]:
+    from stockade.checks.dockerfile.parser import parse_dockerfile
+
+    name = "<stdin>" if path == "-" else path
+    try:
+        data = opts.stdin() if path == "-" else open(path, "rb").read()  # noqa: SIM115
+        text = data.decode("utf-8-sig")
+        parsed = parse_dockerfile(text, name)
+    except ParseError as exc:
+        statuses.append(Status("parse", StatusKind.ERROR, exc.short, name))
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        statuses.append(Status("parse", StatusKind.ERROR, f"cannot read: {exc}", name))
+        return []
+    out: list[Finding] = []
+    for check in checks.dockerfile():
+        for v in check.check(parsed):
+            out.append(_finding(check, v, name, Location(name, v.line), {"file_type": "dockerfile"}))
+    return out
+
+
+def _apply_exceptions(
+    findings: list[Finding],
+    objects: dict[int, K8sObject],
+    checked: list[K8sObject],
+    opts: ConfigOptions,
+    statuses: list[Status],
+    known_ids: frozenset[str],
+) -> tuple[list[Finding], list[Finding]]:
+    from stockade.policy.apply import annotation_statuses, expired_statuses, facts_of, split
+    from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
+
+    today = opts.today()
+    path = opts.exceptions_file
+    if path is None and os.path.exists(DEFAULT_PATH):
+        path = DEFAULT_PATH
+    rules = load_exceptions(path, known_ids=known_ids) if path else None
+    facts = {id(o): facts_of(o) for o in checked}
+
+    def lookup(finding: Finding) -> Any:
+        obj = objects.get(id(finding))
+        return facts.get(id(obj)) if obj is not None else None
+
+    kept, suppressed = split(findings, lookup, rules, today)
+    statuses.extend(expired_statuses(rules, today))
+    statuses.extend(annotation_statuses(facts.values(), today))
+    return list(kept), list(suppressed)

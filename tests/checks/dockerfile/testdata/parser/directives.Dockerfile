@@ -1,0 +1,7 @@
+#	  eScApE=`
+# syntax = docker/dockerfile:1
+# check=skip=JSONArgsRecommended
+FROM busybox
+# escape=\
+RUN echo done `
+    again
