@@ -15,5 +15,7 @@ rule "stockade rootfs examples/alpine-rootfs"
 $S rootfs examples/alpine-rootfs
 rule "stockade rootfs examples/app-rootfs --format cyclonedx (first lines of the SBOM)"
 $S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store | head -n 25
+rule "stockade config examples/k8s examples/docker: Pod Security Standards, best practice, Dockerfile, exceptions"
+$S config examples/k8s examples/docker --exceptions examples/.stockade/exceptions.yaml --show-suppressed
 rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"
 $S inventory
