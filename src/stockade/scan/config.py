@@ -228,18 +228,21 @@ def _report_parse_errors(loaded: LoadResult, statuses: list[Status]) -> None:
 
 
 def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[Status]) -> list[Finding]:
-    from stockade.checks.dockerfile.parser import parse_dockerfile
+    from stockade.checks.dockerfile.parser import load_dockerfile
 
     name = "<stdin>" if path == "-" else path
     try:
-        data = opts.stdin() if path == "-" else open(path, "rb").read()  # noqa: SIM115
-        text = data.decode("utf-8-sig")
-        parsed = parse_dockerfile(text, name)
+        if path == "-":
+            data = opts.stdin()
+        else:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        parsed = load_dockerfile(data, name)
     except ParseError as exc:
         statuses.append(Status("parse", StatusKind.ERROR, exc.short, name))
         return []
-    except (OSError, UnicodeDecodeError) as exc:
-        statuses.append(Status("parse", StatusKind.ERROR, f"cannot read: {exc}", name))
+    except OSError as exc:
+        statuses.append(Status("parse", StatusKind.ERROR, f"cannot read: {exc.strerror or exc}", name))
         return []
     out: list[Finding] = []
     for check in checks.dockerfile():

@@ -25,7 +25,11 @@ The rules it reproduces, all of them subtle:
 Errors (a :class:`~stockade.errors.ParseError` with the line) are raised where ``docker build`` would
 refuse the file: binary data, invalid UTF-8, an unterminated heredoc, a non-string JSON array, ``ENV``
 without a value, a bad ``FROM``, an instruction before ``FROM``, a repeated or invalid directive, a file
-with no instructions.  An unknown instruction keyword is kept (a check reports it).
+with no instructions.  An unknown instruction keyword is kept (a check reports it).  A continuation
+token with nothing after it at the end of the file (an empty node for BuildKit) is dropped.
+
+Checked against BuildKit's parser itself: tests/checks/dockerfile compares every instruction (keyword,
+lines, flags, arguments, exec form, heredoc bodies) with what BuildKit makes of the same files.
 """
 
 from __future__ import annotations
