@@ -132,3 +132,22 @@ def test_malformed_exceptions_file_is_an_error(cli: CLI, tmp_path: Path) -> None
     proc = cli("k8s", str(TESTDATA / "app.yaml"), "--exceptions", str(bad), "-q", "--no-store")
     assert proc.returncode == 2
     assert str(bad) in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_parallel_equals_sequential() -> None:
+    """Spread over worker processes, the result (findings, suppressed, statuses) is the same."""
+    from stockade.scan.config import ConfigOptions, scan_config
+
+    shared = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "pss"
+    inputs = [str(Path(__file__).resolve().parents[1] / "checks"), str(EXAMPLES / "k8s")]
+    if shared.is_dir():
+        inputs.append(str(shared))
+    docs = []
+    for jobs in (1, 2, 3):
+        exceptions = str(EXAMPLES / ".stockade" / "exceptions.yaml")
+        options = ConfigOptions(mode="auto", jobs=jobs, exceptions_file=exceptions, scan_id=lambda: "0" * 32)
+        doc = scan_config(inputs, options).to_dict()
+        doc.pop("scan")
+        docs.append(json.dumps(doc, sort_keys=True))
+    assert docs[0] == docs[1] == docs[2]
+    assert len(json.loads(docs[0])["findings"]) > 100

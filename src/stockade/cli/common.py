@@ -26,6 +26,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 SEVERITIES = [s.value for s in Severity if s is not Severity.UNKNOWN]
 
 
+def jobs_option(func: F) -> F:
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes for walking and cataloging (default: the CPUs this process may use).",
+    )(func)
+
+
 def output_options(func: F) -> F:
     """``--format --output --fail-on --quiet --packages --db --no-store``."""
     options = [

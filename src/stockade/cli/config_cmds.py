@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from stockade.cli.common import F, finish, output_options
+from stockade.cli.common import F, finish, jobs_option, output_options
 from stockade.scan.config import ConfigOptions, scan_config
 
 PSS_LEVELS = ["baseline", "restricted"]
@@ -52,6 +52,9 @@ def _run(
     options = ConfigOptions(
         mode=mode, pss_level=pss_level, pss_version=pss_version, exceptions_file=exceptions_file
     )
+    jobs = opts.pop("jobs", None)
+    if isinstance(jobs, int):
+        options.jobs = jobs
     result = scan_config(list(paths), options)
     return finish(result, show_suppressed=show_suppressed, **opts)  # type: ignore[arg-type]
 
@@ -60,6 +63,7 @@ def _run(
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @pss_options
 @exceptions_option
+@jobs_option
 @output_options
 def k8s(
     paths: tuple[str, ...],
@@ -81,6 +85,7 @@ def k8s(
 @click.command("dockerfile")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @exceptions_option
+@jobs_option
 @output_options
 def dockerfile(
     paths: tuple[str, ...], exceptions_file: str | None, show_suppressed: bool, **opts: object
@@ -93,6 +98,7 @@ def dockerfile(
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @pss_options
 @exceptions_option
+@jobs_option
 @output_options
 def config(
     paths: tuple[str, ...],

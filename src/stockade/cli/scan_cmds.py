@@ -4,20 +4,10 @@ from __future__ import annotations
 
 import click
 
-from stockade.cli.common import F, finish, output_options, progress_reporter
+from stockade.cli.common import finish, jobs_option, output_options, progress_reporter
 from stockade.scan.scanner import Progress, ScanOptions, scan_filesystem
 from stockade.target.host import open_host
 from stockade.target.rootfs import open_rootfs
-
-
-def jobs_option(func: F) -> F:
-    return click.option(
-        "-j",
-        "--jobs",
-        type=click.IntRange(min=1),
-        default=None,
-        help="Worker processes for walking and cataloging (default: the CPUs this process may use).",
-    )(func)
 
 
 @click.command()

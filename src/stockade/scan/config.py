@@ -18,6 +18,7 @@ from datetime import date
 from typing import Any
 
 from stockade import __version__
+from stockade.catalog.runner import default_jobs
 from stockade.checks.interface import Check, Violation
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
@@ -53,6 +54,7 @@ class ConfigOptions:
     clock: Callable[[], Any] = utc_now
     scan_id: Callable[[], str] = new_scan_id
     stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
+    jobs: int = field(default_factory=default_jobs)  # worker processes (files are spread over them)
 
 
 def is_dockerfile(name: str) -> bool:
@@ -154,42 +156,101 @@ def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Fin
     return out
 
 
+@dataclass(slots=True)
+class _Part:
+    """What one slice of the input files gave: findings (each with the facts of its object, for
+    exceptions), statuses and counts.  Built in a worker process when the scan is parallel."""
+
+    findings: list[tuple[Finding, Any]] = field(default_factory=list)  # (finding, ObjectFacts | None)
+    checked: list[Any] = field(default_factory=list)  # ObjectFacts of every checked object
+    statuses: list[Status] = field(default_factory=list)
+    kinds: Counter[str] = field(default_factory=Counter)
+    unchecked: Counter[str] = field(default_factory=Counter)
+    files: int = 0
+    documents: int = 0
+
+    def absorb(self, other: _Part) -> None:
+        self.findings.extend(other.findings)
+        self.checked.extend(other.checked)
+        self.statuses.extend(other.statuses)
+        self.kinds.update(other.kinds)
+        self.unchecked.update(other.unchecked)
+        self.files += other.files
+        self.documents += other.documents
+
+
+#: files per work item of a parallel scan
+CHUNK = 24
+_STATE: dict[str, Any] = {}
+
+
+def _process(inputs: Sequence[tuple[str, str]], opts: ConfigOptions, checks: _Checks) -> _Part:
+    from stockade.policy.apply import facts_of
+
+    part = _Part()
+    for path, kind in inputs:
+        part.files += 1
+        if kind == "dockerfile":
+            part.findings.extend((f, None) for f in _dockerfile(path, opts, checks, part.statuses))
+            continue
+        loaded = load_bytes(opts.stdin(), "<stdin>") if path == "-" else load_file(path)
+        _report_parse_errors(loaded, part.statuses)
+        for document in loaded.documents:
+            part.documents += 1
+            for obj in objects_of(document):
+                part.kinds[obj.kind] += 1
+                if obj.kind not in POD_SPEC_PATHS and obj.kind not in OTHER_CHECKED_KINDS:
+                    part.unchecked[obj.kind] += 1
+                    continue
+                facts = facts_of(obj)
+                part.checked.append(facts)
+                try:
+                    found = check_object(obj, checks.k8s)
+                except StockadeError as exc:
+                    part.statuses.append(Status("checks/kubernetes", StatusKind.ERROR, exc.message, obj.path))
+                    continue
+                part.findings.extend((f, facts) for f in found)
+    return part
+
+
+def _work(kind: str, args: tuple[Any, ...]) -> object:
+    return _process(args[0], _STATE["opts"], _STATE["checks"])
+
+
+def _process_all(inputs: list[tuple[str, str]], opts: ConfigOptions, checks: _Checks, jobs: int) -> _Part:
+    from stockade._internal import forkpool
+
+    if jobs <= 1 or len(inputs) < 2 * CHUNK or not hasattr(os, "fork"):
+        return _process(inputs, opts, checks)
+    total = _Part()
+    stdin_items = [item for item in inputs if item[0] == "-"]  # standard input is read here, not in a worker
+    files = [item for item in inputs if item[0] != "-"]
+    chunks = [files[i : i + CHUNK] for i in range(0, len(files), CHUNK)]
+    _STATE.update(opts=opts, checks=checks)
+    try:
+        forkpool.run(
+            jobs,
+            _work,
+            lambda: ("chunk", (chunks.pop(0),)) if chunks else None,
+            lambda _kind, got: total.absorb(got),  # type: ignore[arg-type]
+        )
+    finally:
+        _STATE.clear()
+    if stdin_items:
+        total.absorb(_process(stdin_items, opts, checks))
+    return total
+
+
 def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> ScanResult:
     opts = options or ConfigOptions()
     started = opts.clock()
     inputs, statuses = collect(paths, opts.mode)
     checks = _Checks(opts)
-    findings: list[Finding] = []
-    objects_by_finding: dict[int, K8sObject] = {}
-    checked: list[K8sObject] = []
-    kinds: Counter[str] = Counter()
-    unchecked: Counter[str] = Counter()
-    files = documents = 0
-    for path, kind in inputs:
-        files += 1
-        if kind == "dockerfile":
-            findings.extend(_dockerfile(path, opts, checks, statuses))
-            continue
-        loaded = load_bytes(opts.stdin(), "<stdin>") if path == "-" else load_file(path)
-        _report_parse_errors(loaded, statuses)
-        for document in loaded.documents:
-            documents += 1
-            for obj in objects_of(document):
-                kinds[obj.kind] += 1
-                if obj.kind not in POD_SPEC_PATHS and obj.kind not in OTHER_CHECKED_KINDS:
-                    unchecked[obj.kind] += 1
-                    continue
-                checked.append(obj)
-                try:
-                    found = check_object(obj, checks.k8s)
-                except StockadeError as exc:
-                    statuses.append(Status("checks/kubernetes", StatusKind.ERROR, exc.message, obj.path))
-                    continue
-                for f in found:
-                    objects_by_finding[id(f)] = obj
-                findings.extend(found)
-    if unchecked:
-        listed = ", ".join(f"{k}: {n}" for k, n in sorted(unchecked.items()))
+    checks.dockerfile()  # load before any worker forks
+    part = _process_all(inputs, opts, checks, opts.jobs)
+    statuses.extend(part.statuses)
+    if part.unchecked:
+        listed = ", ".join(f"{k}: {n}" for k, n in sorted(part.unchecked.items()))
         statuses.append(
             Status("checks/kubernetes", StatusKind.SKIPPED, f"no checks for these kinds ({listed})")
         )
@@ -197,17 +258,21 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
         Status(
             "checks/kubernetes",
             StatusKind.OK,
-            f"{sum(kinds.values()) - sum(unchecked.values())} objects checked in {documents} "
-            f"documents of {files} files",
+            f"{sum(part.kinds.values()) - sum(part.unchecked.values())} objects checked in {part.documents} "
+            f"documents of {part.files} files",
         )
     )
     known = frozenset(c.ID for c in [*checks.k8s, *checks.dockerfile()])
-    kept, suppressed = _apply_exceptions(findings, objects_by_finding, checked, opts, statuses, known)
+    kept, suppressed = _apply_exceptions(part, opts, statuses, known)
     target = Target(
         kind=TargetKind.MANIFESTS,
         name=" ".join(paths),
         id="manifests:" + ",".join(sorted(p if p == "-" else os.path.realpath(p) for p in paths)),
-        metadata={"files": files, "documents": documents, "objects": dict(sorted(kinds.items()))},
+        metadata={
+            "files": part.files,
+            "documents": part.documents,
+            "objects": dict(sorted(part.kinds.items())),
+        },
     )
     return ScanResult(
         scan_id=opts.scan_id(),
@@ -252,14 +317,9 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
 
 
 def _apply_exceptions(
-    findings: list[Finding],
-    objects: dict[int, K8sObject],
-    checked: list[K8sObject],
-    opts: ConfigOptions,
-    statuses: list[Status],
-    known_ids: frozenset[str],
+    part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: frozenset[str]
 ) -> tuple[list[Finding], list[Finding]]:
-    from stockade.policy.apply import annotation_statuses, expired_statuses, facts_of, split
+    from stockade.policy.apply import annotation_statuses, expired_statuses, split
     from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
 
     today = opts.today()
@@ -267,13 +327,8 @@ def _apply_exceptions(
     if path is None and os.path.exists(DEFAULT_PATH):
         path = DEFAULT_PATH
     rules = load_exceptions(path, known_ids=known_ids) if path else None
-    facts = {id(o): facts_of(o) for o in checked}
-
-    def lookup(finding: Finding) -> Any:
-        obj = objects.get(id(finding))
-        return facts.get(id(obj)) if obj is not None else None
-
-    kept, suppressed = split(findings, lookup, rules, today)
+    facts = {id(f): fact for f, fact in part.findings}
+    kept, suppressed = split([f for f, _ in part.findings], lambda f: facts.get(id(f)), rules, today)
     statuses.extend(expired_statuses(rules, today))
-    statuses.extend(annotation_statuses(facts.values(), today))
+    statuses.extend(annotation_statuses(part.checked, today))
     return list(kept), list(suppressed)
