@@ -19,9 +19,29 @@ import yaml
 from stockade.errors import ParseError
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _Base: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - PyYAML without libyaml
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_STR = "tag:yaml.org,2002:str"
+#: implicit tags of plain scalars already resolved: manifests repeat the same keys and values
+#: ("apiVersion", "name", "v1", "true") thousands of times, and the resolver runs regular expressions
+_RESOLVED: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+
+class _Loader(_Base):  # type: ignore[misc]
+    """PyYAML's safe loader with a memo in front of the implicit-tag resolver (YAML 1.1 rules unchanged)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is yaml.ScalarNode and isinstance(value, str):
+            key = (value, implicit)
+            tag = _RESOLVED.get(key)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_RESOLVED) < 100_000:
+                    _RESOLVED[key] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
 
 #: nodes built for one document, aliases counted every time they are expanded
 MAX_EXPANDED_NODES = 1_000_000
@@ -87,6 +107,8 @@ class _Builder:
                 positions[child] = item.start_mark.line + 1
                 items.append(self.build(item, child, positions))
             return items
+        if node.tag == _STR and type(node) is yaml.ScalarNode:
+            return node.value  # the common case, without the constructor's machinery
         try:
             return self.constructor.construct_object(node, deep=True)
         except (ValueError, OverflowError) as exc:  # an impossible timestamp (2027-02-30), a huge float …
