@@ -43,6 +43,7 @@ class _Loader(_Base):  # type: ignore[misc]
             return tag
         return super().resolve(kind, value, implicit)
 
+
 #: nodes built for one document, aliases counted every time they are expanded
 MAX_EXPANDED_NODES = 1_000_000
 MAX_FILE_SIZE = 32 * 1024 * 1024
