@@ -28,6 +28,8 @@ class TableFormatter(Formatter):
     NAME = "report/table"
     FORMAT = "table"
     HUMAN = True
+    #: per-file coverage entries shown in the table (the JSON result always has all of them)
+    COVERAGE_ROWS = 15
     DESCRIPTION = "readable tables: summary, findings, coverage gaps (and packages with --packages)"
 
     def __init__(
@@ -125,17 +127,26 @@ class TableFormatter(Formatter):
                           str(why.get("expires") or ""))  # fmt: skip
         console.print(table)
 
-    @staticmethod
-    def _coverage(console: Console, result: ScanResult) -> None:
+    def _coverage(self, console: Console, result: ScanResult) -> None:
         problems = [s for s in result.statuses if s.is_problem]
         if not problems:
             console.print("coverage: every plug-in ran over all of its input")
             return
+        # every plug-in's own line (no path) is always shown; per-file entries up to a limit, unless
+        # --packages asked for everything
+        overall = [s for s in problems if s.path is None]
+        per_file = [s for s in problems if s.path is not None]
+        shown = per_file if self.packages else per_file[: self.COVERAGE_ROWS]
         table = Table(
             title=f"not covered or partly covered ({len(problems)})", title_justify="left", show_edge=False
         )
         for col in ("plug-in", "status", "path", "reason"):
             table.add_column(col, overflow="fold")
-        for s in problems:
+        for s in [*overall, *shown]:
             table.add_row(s.plugin, s.status.value, s.path or "", s.reason)
         console.print(table)
+        hidden = len(per_file) - len(shown)
+        if hidden:
+            console.print(
+                f"… and {hidden} more files (every entry is in --format json; --packages lists all here)"
+            )
