@@ -67,7 +67,7 @@ def output_options(func: F) -> F:
             "--packages",
             "list_packages",
             is_flag=True,
-            help="With --format table: list every package, not only counts.",
+            help="With --format table: list every package and every coverage entry, not only counts.",
         ),
         click.option(
             "--db",
