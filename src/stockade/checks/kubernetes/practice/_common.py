@@ -8,6 +8,7 @@ and every membership test is guarded by an ``isinstance(…, str)`` (a list used
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
@@ -102,8 +103,9 @@ class PracticeCheck(Check[K8sObject]):
             return ()
         return self.evaluate(obj)
 
-    def evaluate(self, obj: K8sObject) -> Iterable[Violation]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def evaluate(self, obj: K8sObject) -> Iterable[Violation]:
+        """Violations in an object of one of ``KINDS``."""
 
 
 class PodSpecCheck(PracticeCheck):
@@ -116,8 +118,9 @@ class PodSpecCheck(PracticeCheck):
             return ()
         return self.check_pod(obj, spec_path, spec)
 
+    @abstractmethod
     def check_pod(self, obj: K8sObject, spec_path: Path, spec: dict[str, Any]) -> Iterable[Violation]:
-        raise NotImplementedError  # pragma: no cover - overridden
+        """Violations in the pod spec at ``spec_path``."""
 
 
 class ContainerCheck(PracticeCheck):
@@ -136,7 +139,8 @@ class ContainerCheck(PracticeCheck):
             if path[-2] in fields:
                 yield from self.check_container(spec, path, container)
 
+    @abstractmethod
     def check_container(
         self, spec: dict[str, Any], path: Path, container: dict[str, Any]
     ) -> Iterable[Violation]:
-        raise NotImplementedError  # pragma: no cover - overridden
+        """Violations in one container (``path`` points at it)."""
