@@ -215,3 +215,19 @@ def iter_paragraphs(text: str) -> Iterator[tuple[int, dict[str, str]]]:
         fields[key] = value.strip()
     if fields:
         yield start, fields
+
+
+_JSON_TYPES: dict[type, str] = {
+    str: "a string",
+    int: "a number",
+    float: "a number",
+    bool: "a boolean",
+    dict: "an object",
+    list: "an array",
+    type(None): "null",
+}
+
+
+def json_type(value: object) -> str:
+    """``'a number'``, ``'an object'`` ... for messages about a JSON value of the wrong type."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)

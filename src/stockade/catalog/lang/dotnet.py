@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from stockade.catalog.common import make_package
+from stockade.catalog.common import json_type, make_package
 from stockade.catalog.interface import CatalogContext, FileCataloger
 from stockade.errors import ParseError
 from stockade.model.inventory import Package
@@ -44,18 +44,6 @@ RUNTIME_PACK_PREFIX = "runtimepack."
 LOCK_PACKAGE_TYPES = frozenset({"direct", "transitive", "centraltransitive"})
 DEPS = ".NET deps.json"
 LOCK = "NuGet packages.lock.json"
-
-
-def json_type(value: object) -> str:
-    if isinstance(value, dict):
-        return "an object"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, bool):
-        return "a boolean"
-    return "null" if value is None else "a number"
 
 
 def _bad(ctx: CatalogContext, path: str, what: str, line: int | None, reason: str) -> None:

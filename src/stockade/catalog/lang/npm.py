@@ -29,12 +29,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stockade.catalog.common import json_type
 from stockade.catalog.interface import CatalogContext, FileCataloger
 from stockade.catalog.lang.npm_common import (
     NAME,
     check_name_version,
     decode,
-    json_type,
     load_json,
     npm_package,
 )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stockade.catalog.common import make_package
+from stockade.catalog.common import json_type, make_package
 from stockade.catalog.interface import CatalogContext
 from stockade.errors import ParseError
 from stockade.model.inventory import Package
@@ -20,16 +20,6 @@ from stockade.model.inventory import Package
 NAME = "lang/npm"
 #: at most this many per-entry problems are spelled out in one status; the rest are counted
 MAX_REPORTED = 5
-
-_JSON_TYPES: dict[type, str] = {
-    str: "a string", int: "a number", float: "a number", bool: "a boolean", dict: "an object",
-    list: "an array", type(None): "null",
-}  # fmt: skip
-
-
-def json_type(value: object) -> str:
-    """``'a number'``, ``'an object'`` ... for messages about a value of the wrong type."""
-    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def npm_package(

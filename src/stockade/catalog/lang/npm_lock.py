@@ -23,11 +23,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from stockade.catalog.common import json_type
 from stockade.catalog.interface import CatalogContext
 from stockade.catalog.lang.npm_common import (
     check_name_version,
     decode,
-    json_type,
     load_json,
     npm_package,
     report,

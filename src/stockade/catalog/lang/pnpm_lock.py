@@ -31,8 +31,9 @@ from typing import Any
 
 import yaml
 
+from stockade.catalog.common import json_type
 from stockade.catalog.interface import CatalogContext
-from stockade.catalog.lang.npm_common import check_name_version, decode, json_type, npm_package, report
+from stockade.catalog.lang.npm_common import check_name_version, decode, npm_package, report
 from stockade.errors import ParseError
 from stockade.model.inventory import Package
 
