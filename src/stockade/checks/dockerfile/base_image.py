@@ -13,22 +13,12 @@ from collections.abc import Iterator
 
 from stockade.checks.dockerfile.common import DockerfileCheck, violation
 from stockade.checks.dockerfile.model import Dockerfile, Instruction
+from stockade.checks.imageref import split_reference
 from stockade.checks.interface import Violation
 from stockade.model.severity import Severity
 
 _BP = "https://docs.docker.com/build/building/best-practices/#from"
 _CIS = "CIS Docker Benchmark 4.2: Ensure that containers use only trusted base images"
-
-
-def split_reference(ref: str) -> tuple[str, str | None, str | None]:
-    """(name, tag, digest) of an image reference."""
-    name, _, digest = ref.partition("@")
-    slash = name.rfind("/")
-    colon = name.rfind(":")
-    tag: str | None = None
-    if colon > slash:
-        name, tag = name[:colon], name[colon + 1 :]
-    return name, tag, digest or None
 
 
 def _images(df: Dockerfile) -> Iterator[tuple[Instruction, str]]:

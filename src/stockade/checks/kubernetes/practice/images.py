@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from stockade.checks.imageref import split_reference
 from stockade.checks.interface import Path, Violation
 from stockade.checks.kubernetes.practice._common import K8S, ContainerCheck, cis, label, nsa
 from stockade.model.severity import Severity
@@ -27,11 +28,9 @@ _NSA = nsa("Kubernetes Pod security: Building secure container images")
 
 
 def split_image(image: str) -> tuple[str | None, str | None]:
-    """``(tag, digest)`` of an image reference; either is None when absent."""
-    name, at, digest = image.partition("@")
-    last = name.rpartition("/")[2]
-    tag = last.rpartition(":")[2] if ":" in last else None
-    return (tag or None), (digest if at and digest else None)
+    """``(tag, digest)`` of an image reference; either is None when absent (an empty tag too)."""
+    _, tag, digest = split_reference(image)
+    return (tag or None), digest
 
 
 def _image(container: dict[str, Any]) -> str | None:
