@@ -23,7 +23,7 @@ from typing import Any, cast
 
 from stockade._internal import forkpool
 from stockade.catalog.interface import CatalogContext, Cataloger
-from stockade.catalog.walker import Walker
+from stockade.catalog.walker import Walker, walk
 from stockade.errors import StockadeError
 from stockade.model.inventory import OSInfo, Package
 from stockade.model.status import Status, StatusKind
@@ -97,11 +97,7 @@ def catalog_sequential(
     progress: Callable[[int, int], None] | None = None,
     stage: Callable[[str], None] | None = None,
 ) -> CatalogRun:
-    walker = Walker(fs, catalogers, exclude)
-    walked = walker.new_result()
-    walker.run([fs.root], walked, progress=progress)
-    for paths in walked.wanted.values():
-        paths.sort()
+    walked = walk(fs, catalogers, exclude=exclude, progress=progress)
     out = run_catalogers(fs, os_info, catalogers, walked.wanted, stage=stage)
     out.problems.extend(walked.statuses)
     out.files, out.directories = walked.files, walked.directories
