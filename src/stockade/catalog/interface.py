@@ -45,6 +45,11 @@ class Cataloger(Plugin):
     EXTENSIONS: ClassVar[frozenset[str]] = frozenset()
     #: whether executable regular files without an extension are wanted (Go, Rust binaries)
     EXECUTABLES: ClassVar[bool] = False
+    #: fixed places read directly, not found by the walk (package databases); a trailing ``/`` means
+    #: everything below.  Image scans unpack these (from every layer, to attribute packages to layers).
+    FIXED_PATHS: ClassVar[tuple[str, ...]] = ()
+    #: other file names read beside a wanted file (Python's ``INSTALLER`` next to ``METADATA``)
+    COMPANIONS: ClassVar[frozenset[str]] = frozenset()
 
     def accepts(self, path: str) -> bool:
         """Refine a name/extension match by the full path (e.g. only ``/var/lib/dpkg/status``)."""

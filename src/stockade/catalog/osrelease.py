@@ -58,6 +58,9 @@ _RELEASE_FILE_PATTERNS: tuple[tuple[str, str, str], ...] = (
     ("/etc/redhat-release", "rhel", r"release (?P<v>[0-9][^\s]*)"),
     ("/etc/system-release", "amzn", r"release (?P<v>[0-9][^\s]*)"),
 )
+LSB_RELEASE = "/etc/lsb-release"
+#: every file the OS is identified from (image scans unpack exactly these)
+RELEASE_FILES = (*OS_RELEASE_FILES, *(p for p, _, _ in _RELEASE_FILE_PATTERNS), LSB_RELEASE)
 
 
 PLUGIN = "os-release"
@@ -81,7 +84,7 @@ def detect_os(fs: TargetFS, problems: list[Status] | None = None) -> OSInfo | No
         info = _from_fields(parse_os_release(text), path)
         if info is not None:
             return info
-    lsb_text = _read(fs, "/etc/lsb-release", problems)
+    lsb_text = _read(fs, LSB_RELEASE, problems)
     lsb = parse_os_release(lsb_text) if lsb_text else {}
     if lsb.get("DISTRIB_ID"):
         return OSInfo(

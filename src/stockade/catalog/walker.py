@@ -87,11 +87,11 @@ def excluded_mounts(root: str, mountinfo: str = "/proc/self/mountinfo") -> dict[
     return out
 
 
-class Walker:
-    """Classifies directory entries for a set of catalogers.  :meth:`run` walks from a stack of
-    directories; the parallel scan (``catalog/parallel.py``) calls it on slices of the tree."""
+class NameRules:
+    """Which file names the catalogers want: exact names, endings, executables.  The walker inlines
+    these look-ups in its loop; image scans ask :meth:`wants` for each tar entry."""
 
-    def __init__(self, fs: TargetFS, catalogers: Sequence[Cataloger], exclude: dict[str, str] | None) -> None:
+    def __init__(self, catalogers: Sequence[Cataloger]) -> None:
         self.by_name: dict[str, list[Cataloger]] = {}
         # last extension → [(the whole ending to check when it has several parts, cataloger)]
         self.by_ext: dict[str, list[tuple[str | None, Cataloger]]] = {}
@@ -104,13 +104,38 @@ class Walker:
                 for variant, whole in ((last, ext), (last.upper(), ext.upper())):
                     check = "." + whole if "." in whole else None
                     self.by_ext.setdefault(variant, []).append((check, cat))
-        self.names = [c.NAME for c in catalogers]
         # the last four characters of every wanted name and ending ("DATA", ".jar", "json" ...): a file
         # whose last four are not among them is wanted by nobody.  Exact only when every ending has at
         # least three characters (".js" would miss "x.js"); otherwise the shortcut is off.
         self.tails: frozenset[str] | None = None
         if all(len(e) >= 3 for e in self.by_ext):
             self.tails = frozenset([n[-4:] for n in self.by_name] + [f".{e}"[-4:] for e in self.by_ext])
+
+    def wants(self, name: str, executable: bool) -> bool:
+        """Whether any cataloger wants a file called ``name``; ``executable``: a regular file with an
+        execute bit and more than 1 KiB (what the walker checks with ``stat``)."""
+        if name in self.by_name:
+            return True
+        dot = name.rfind(".")
+        if dot > 0:
+            endings = self.by_ext.get(name[dot + 1 :])
+            return endings is not None and any(check is None or name.endswith(check) for check, _ in endings)
+        return executable and bool(self.exec_wanted)
+
+
+class Walker:
+    """Classifies directory entries for a set of catalogers.  :meth:`run` walks from a stack of
+    directories; the parallel scan (``catalog/parallel.py``) calls it on slices of the tree."""
+
+    def __init__(self, fs: TargetFS, catalogers: Sequence[Cataloger], exclude: dict[str, str] | None) -> None:
+        rules = NameRules(catalogers)
+        self.by_name, self.by_ext, self.exec_wanted, self.tails = (
+            rules.by_name,
+            rules.by_ext,
+            rules.exec_wanted,
+            rules.tails,
+        )
+        self.names = [c.NAME for c in catalogers]
         self.excluded = dict(exclude or {})
         prefix = "" if fs.is_host_root else fs.root
         for path in ENGINE_STORAGE:

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from stockade.errors import StockadeError
+from stockade.model.finding import Finding
+from stockade.model.inventory import Location
 from stockade.model.severity import Severity
 from stockade.plugin import Plugin
 
@@ -51,3 +53,23 @@ class Check(Plugin, Generic[T]):
     @abstractmethod
     def check(self, obj: T) -> Iterable[Violation]:
         """Violations in ``obj`` (none when it complies)."""
+
+
+def to_finding(
+    check: Check[Any], v: Violation, target: str, location: Location | None, meta: dict[str, Any]
+) -> Finding:
+    """The finding for one violation: the check's id, severity, title, remediation and references, the
+    violation's message and evidence, ``meta`` (where it was found) and the check's metadata."""
+    evidence = v.message if not v.evidence else f"{v.message} ({v.evidence})"
+    return Finding(
+        id=check.ID,
+        severity=check.SEVERITY,
+        title=check.TITLE,
+        target=target,
+        kind="check",
+        location=location,
+        evidence=evidence,
+        remediation=check.REMEDIATION,
+        references=tuple(check.REFERENCES),
+        metadata={**meta, **check.METADATA, **v.extra},
+    )

@@ -12,6 +12,7 @@ import click
 
 from stockade import __version__
 from stockade.cli.config_cmds import config, dockerfile, k8s
+from stockade.cli.image_cmd import image
 from stockade.cli.inventory_cmd import inventory
 from stockade.cli.scan_cmds import host, rootfs
 from stockade.errors import StockadeError
@@ -34,6 +35,7 @@ def cli() -> None:
 
 cli.add_command(host)
 cli.add_command(rootfs)
+cli.add_command(image)
 cli.add_command(inventory)
 cli.add_command(k8s)
 cli.add_command(dockerfile)

@@ -25,11 +25,15 @@ class Target:
     id: str
     path: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: for images: source, reference, digests, platform, layers, configuration (docs/json-schema.md)
+    image: dict[str, Any] | None = field(default=None, hash=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"kind": self.kind.value, "name": self.name, "id": self.id}
         if self.path is not None:
             out["path"] = self.path
+        if self.image is not None:
+            out["image"] = self.image
         if self.metadata:
             out["metadata"] = dict(sorted(self.metadata.items()))
         return out

@@ -19,7 +19,7 @@ from typing import Any
 
 from stockade import __version__
 from stockade.catalog.runner import default_jobs
-from stockade.checks.interface import Check, Violation
+from stockade.checks.interface import Check, to_finding
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
 from stockade.model.finding import Finding
@@ -128,31 +128,13 @@ def _field(path: Iterable[str | int]) -> str:
     return out
 
 
-def _finding(
-    check: Check[Any], v: Violation, target: str, location: Location, meta: dict[str, Any]
-) -> Finding:
-    evidence = v.message if not v.evidence else f"{v.message} ({v.evidence})"
-    return Finding(
-        id=check.ID,
-        severity=check.SEVERITY,
-        title=check.TITLE,
-        target=target,
-        kind="check",
-        location=location,
-        evidence=evidence,
-        remediation=check.REMEDIATION,
-        references=tuple(check.REFERENCES),
-        metadata={**meta, **check.METADATA, **v.extra},
-    )
-
-
 def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Finding]:
     out: list[Finding] = []
     base = {"kind": obj.kind, "name": obj.name, "namespace": obj.namespace}
     for check in checks:
         for v in check.check(obj):
             meta = {**base, "field": _field(v.path)} if v.path else base
-            out.append(_finding(check, v, obj.display(), Location(obj.path, obj.line_of(v.path)), meta))
+            out.append(to_finding(check, v, obj.display(), Location(obj.path, obj.line_of(v.path)), meta))
     return out
 
 
@@ -312,7 +294,7 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
     out: list[Finding] = []
     for check in checks.dockerfile():
         for v in check.check(parsed):
-            out.append(_finding(check, v, name, Location(name, v.line), {"file_type": "dockerfile"}))
+            out.append(to_finding(check, v, name, Location(name, v.line), {"file_type": "dockerfile"}))
     return out
 
 

@@ -173,6 +173,7 @@ def _result(doc: dict[str, Any]) -> ScanResult:
             id=_str(target, "id", "target."),
             path=_opt_str(target, "path", "target."),
             metadata=_metadata(target, "target."),
+            image=_get(target, "image", "target.", dict, required=False),
         ),
         inventory=Inventory(
             os=_os(os_info, "inventory.os.") if os_info is not None else None,

@@ -63,6 +63,7 @@ class PythonCataloger(FileCataloger):
     DESCRIPTION = "Python distributions installed in site-packages (dist-info and egg-info)"
     FILE_NAMES = frozenset({"METADATA", "PKG-INFO"})
     EXTENSIONS = frozenset({"egg-info"})
+    COMPANIONS = frozenset({"INSTALLER"})
 
     def accepts(self, path: str) -> bool:
         if path.endswith(".egg-info"):

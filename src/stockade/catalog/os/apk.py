@@ -38,6 +38,7 @@ _FAIL = "failed to parse apk database"
 
 class ApkCataloger(Cataloger):
     NAME = NAME
+    FIXED_PATHS = INSTALLED
     DESCRIPTION = "Alpine/Wolfi/Chainguard packages from apk's installed database"
 
     def catalog(self, ctx: CatalogContext, paths: Sequence[str]) -> list[Package]:

@@ -26,6 +26,7 @@ REQUIRED = ("Package", "Version")
 
 class DpkgCataloger(Cataloger):
     NAME = NAME
+    FIXED_PATHS = (STATUS, STATUS_D + "/")
     DESCRIPTION = "Debian/Ubuntu packages from the dpkg database (status and distroless status.d)"
 
     def catalog(self, ctx: CatalogContext, paths: Sequence[str]) -> list[Package]:

@@ -72,6 +72,7 @@ def purl_namespace(os: OSInfo | None) -> str:
 
 class RpmCataloger(Cataloger):
     NAME = NAME
+    FIXED_PATHS = tuple(d + "/" for d in DB_DIRS)
     DESCRIPTION = "RHEL/Fedora/SUSE packages from the rpm database (SQLite, ndb, Berkeley DB)"
 
     def catalog(self, ctx: CatalogContext, paths: Sequence[str]) -> list[Package]:

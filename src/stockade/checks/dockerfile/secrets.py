@@ -50,6 +50,20 @@ def literal(value: str) -> bool:
     return bool(value) and not _REFERENCE.match(value) and value.lower() not in _HARMLESS
 
 
+_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>\"[^\"]*\"|'[^']*'|\S+)")
+
+
+def redact_assignments(text: str) -> str:
+    """``text`` (a build command, an image history line) with the value of every secret-looking
+    ``NAME=value`` replaced by ``<redacted>``."""
+
+    def repl(m: re.Match[str]) -> str:
+        name, value = m.group("name"), m.group("value").strip("\"'")
+        return f"{name}=<redacted>" if secret_name(name) and literal(value) else m.group(0)
+
+    return _ASSIGNMENT.sub(repl, text)
+
+
 def _assignments(instr: Instruction) -> Iterator[tuple[str, str]]:
     if instr.keyword == "ENV":
         for i in range(0, len(instr.args) - 1, 2):

@@ -1,0 +1,1 @@
+"""Container images: OCI layouts, archives, registries and their layers."""
