@@ -31,33 +31,20 @@ from __future__ import annotations
 import os
 import posixpath
 import shutil
-import tarfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from stockade.catalog.interface import Cataloger
 from stockade.catalog.osrelease import RELEASE_FILES
 from stockade.catalog.walker import NameRules
-from stockade.errors import InputError
 from stockade.model.status import Status, StatusKind
 from stockade.target.image.model import ImageSpec, Layer
-from stockade.target.image.stream import CHUNK, Counters, ImageSafetyError, LayerStream, Limits
+from stockade.target.image.stream import Counters, ImageSafetyError, LayerStream, Limits, Prefetch
+from stockade.target.image.tarstream import TarEntry, TarReader
 
 PLUGIN = "image/layers"
 WHITEOUT = ".wh."
 OPAQUE = ".wh..wh..opq"
-#: entry kinds: regular, directory, symlink, hard link, character/block device, FIFO, other
-_KINDS = {
-    tarfile.REGTYPE: "f",
-    tarfile.AREGTYPE: "f",
-    tarfile.CONTTYPE: "f",
-    tarfile.DIRTYPE: "d",
-    tarfile.SYMTYPE: "l",
-    tarfile.LNKTYPE: "h",
-    tarfile.CHRTYPE: "c",
-    tarfile.BLKTYPE: "b",
-    tarfile.FIFOTYPE: "p",
-}
 #: (layer index, kind, mode, size, link target)
 Entry = tuple[int, str, int, int, str]
 
@@ -181,26 +168,16 @@ class Squasher:
         what = f"layer {layer.index + 1} ({layer.id})"
         diff_id = layer.diff_id if layer.blob.digest is None else None
         stream = LayerStream(layer.blob.opener(), self.limits, self.counters, what, diff_id)
-        with stream:
-            try:
-                tf = tarfile.open(fileobj=stream, mode="r|", bufsize=CHUNK)  # noqa: SIM115
-            except tarfile.ReadError as exc:
-                if stream.uncompressed == 0 and stream.compressed == 0:
-                    tf = None  # an empty blob: an empty layer
-                else:
-                    raise InputError(f"{what}: not a tar archive: {exc}") from None
-            entries = 0
-            wh: dict[str, int] = {}
-            opq: dict[str, int] = {}
-            links: set[str] = set()
-            if tf is not None:
-                try:
-                    for info in tf:
-                        entries += 1
-                        self._entry(layer, info, tf, wh, opq, links, what)
-                except tarfile.TarError as exc:
-                    raise InputError(f"{what}: broken tar archive after {entries} entries: {exc}") from None
-            stream.drain()
+        wh: dict[str, int] = {}
+        opq: dict[str, int] = {}
+        links: set[str] = set()
+        with Prefetch(stream.chunks()) as chunks:
+            it = iter(chunks)
+            reader = TarReader(it, what)
+            for entry in reader:
+                self._entry(layer, entry, reader, wh, opq, links, what)
+            for _ in it:  # past the end-of-archive blocks: read on, so that the digests are checked
+                pass
         self.whiteouts.update(wh)
         self.opaque.update(opq)
         self.seen.update(self.layer_seen)
@@ -209,7 +186,7 @@ class Squasher:
         self.out.layer_stats.append(
             {
                 "index": layer.index,
-                "entries": entries,
+                "entries": reader.entries,
                 "compression": stream.compression,
                 "uncompressed_bytes": stream.uncompressed,
             }
@@ -218,8 +195,8 @@ class Squasher:
     def _entry(
         self,
         layer: Layer,
-        info: tarfile.TarInfo,
-        tf: tarfile.TarFile,
+        entry: TarEntry,
+        reader: TarReader,
         wh: dict[str, int],
         opq: dict[str, int],
         links: set[str],
@@ -231,7 +208,7 @@ class Squasher:
                 f"{what}: more than {self.limits.max_entries} entries in the image; "
                 "refusing (raise --max-entries)"
             )
-        path, absolute = clean_name(info.name, what)
+        path, absolute = clean_name(entry.name, what)
         self.absolute += absolute
         if path == "/":
             return
@@ -247,8 +224,8 @@ class Squasher:
             return
         if links:
             self._through_link(path, links, what)
-        kind = _KINDS.get(info.type, "o")
-        size = info.size if kind == "f" else 0
+        kind = entry.kind
+        size = entry.size
         db = kind == "f" and self.wanted.is_db(path)
         hidden = self._hidden(path, kind, i) if self.any_hiding else None
         self.layer_seen[path] = (i, kind)
@@ -256,25 +233,25 @@ class Squasher:
             if kind != "d":
                 self.out.hidden.append(HiddenFile(path, i, hidden[1], hidden[0], size))
             if db:
-                self._snapshot(tf, info, path, i, also=None)
+                self._snapshot(reader, entry, path, i, also=None)
             return
         entries = self.out.entries
         if kind == "d" and path in entries:
             return  # a directory over a directory: the upper one's attributes stand
-        entries[path] = (i, kind, info.mode, size, info.linkname)
+        entries[path] = (i, kind, entry.mode, size, entry.linkname)
         self._implied(parent, i)
         if kind == "f":
-            if info.mode & 0o6000:
-                self.out.setuid.append((path, info.mode, i))
+            if entry.mode & 0o6000:
+                self.out.setuid.append((path, entry.mode, i))
             dest = self.out.root + path
             if db:
-                self._snapshot(tf, info, path, i, also=dest)
-            elif self.wanted.wants(path, base, info.mode, size):
-                self._write(tf, info, dest)
+                self._snapshot(reader, entry, path, i, also=dest)
+            elif self.wanted.wants(path, base, entry.mode, size):
+                self._write(reader, entry, dest)
         elif kind == "l":
             links.add(path)
         elif kind == "h":
-            self._hardlink(info, path, base, i, what)
+            self._hardlink(entry, path, base, i, what)
         elif kind in "cbp":
             self.out.special.append((path, kind, i))
 
@@ -329,34 +306,31 @@ class Squasher:
         os.fchmod(fd, (mode & 0o755) | 0o600)
         return fd
 
-    def _write(self, tf: tarfile.TarFile, info: tarfile.TarInfo, dest: str) -> None:
-        src = tf.extractfile(info)
-        if src is None:
-            return
-        fd = self._open_dest(dest, info.mode)
-        with os.fdopen(fd, "wb") as out, src:
-            shutil.copyfileobj(src, out, CHUNK)
+    def _write(self, reader: TarReader, entry: TarEntry, dest: str) -> None:
+        fd = self._open_dest(dest, entry.mode)
+        try:
+            reader.copy_to(fd)
+        finally:
+            os.close(fd)
         self.out.unpacked += 1
 
-    def _snapshot(
-        self, tf: tarfile.TarFile, info: tarfile.TarInfo, path: str, i: int, also: str | None
-    ) -> None:
+    def _snapshot(self, reader: TarReader, entry: TarEntry, path: str, i: int, also: str | None) -> None:
         """Keep a package database as layer ``i`` wrote it (and, when it is final, in the root too)."""
         copy = os.path.join(self.out.history_root, str(i)) + path
-        self._write(tf, info, copy)
+        self._write(reader, entry, copy)
         self.out.history.setdefault(path, []).append(i)
         if also is not None:
-            self._open_dest(also, info.mode)  # parents, permissions
+            os.close(self._open_dest(also, entry.mode))  # parents, permissions
             shutil.copyfile(copy, also)
 
-    def _hardlink(self, info: tarfile.TarInfo, path: str, base: str, i: int, what: str) -> None:
-        target, _ = clean_name(info.linkname, what)
-        if not self.wanted.wants(path, base, info.mode, 2048):
+    def _hardlink(self, entry: TarEntry, path: str, base: str, i: int, what: str) -> None:
+        target, _ = clean_name(entry.linkname, what)
+        if not self.wanted.wants(path, base, entry.mode, 2048):
             return
         src = self.out.entries.get(target)
         if src is not None and src[0] == i and os.path.isfile(self.out.root + target):
             dest = self.out.root + path
-            self._open_dest(dest, info.mode)
+            os.close(self._open_dest(dest, entry.mode))
             os.unlink(dest)
             os.link(self.out.root + target, dest, follow_symlinks=False)
             self.out.unpacked += 1

@@ -12,9 +12,12 @@ uncompressed stream is hashed and checked against the config's ``diff_id`` (imag
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-import io
+import queue
+import threading
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -56,138 +59,117 @@ class Counters:
     entries: int = 0
 
 
-class LayerStream(io.RawIOBase):
-    """Decompressed bytes of one layer blob, with the limits applied as they are produced."""
+class LayerStream:
+    """Decompressed bytes of one layer blob as chunks, with the limits applied as they are produced."""
 
     def __init__(
         self, raw: BinaryIO, limits: Limits, counters: Counters, what: str, diff_id: str | None = None
     ) -> None:
-        super().__init__()
         self._raw = raw
         self._limits = limits
         self._counters = counters
         self.what = what
         self.compressed = 0  # bytes read from the blob
         self.uncompressed = 0
-        head = raw.read(CHUNK)
-        self.compressed += len(head)
-        self.compression = (
-            "gzip" if head.startswith(GZIP_MAGIC) else "zstd" if head.startswith(ZSTD_MAGIC) else "none"
-        )
-        self._pending = head
-        self._tail = b""
-        self._eof = False
-        self._zlib: zlib._Decompress | None = None
-        self._zstd: zstandard.ZstdDecompressionObj | None = None
-        if self.compression == "gzip":
-            self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        elif self.compression == "zstd":
-            self._zstd = zstandard.ZstdDecompressor().decompressobj()
-        self._hash = None
+        self.compression = "none"
         self._diff_id = diff_id
-        if diff_id is not None:
-            algorithm, _ = split_digest(diff_id)
-            self._hash = hashlib.new(algorithm)
 
-    def readable(self) -> bool:
-        return True
-
-    def _raw_chunk(self) -> bytes:
-        if self._pending:
-            data, self._pending = self._pending, b""
-            return data
+    def _read_raw(self) -> bytes:
         data = self._raw.read(CHUNK)
         self.compressed += len(data)
         return data
 
-    def read(self, size: int | None = -1) -> bytes:
-        if size is None or size < 0:
-            size = CHUNK
-        while not self._eof:
-            out = self._next(size)
-            if out:
-                self._account(len(out))
-                if self._hash is not None:
-                    self._hash.update(out)
-                return out
-        return b""
-
-    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def _next(self, size: int) -> bytes:
-        if self.compression == "none":
-            data = self._raw_chunk()
-            if not data:
-                self._finish()
-            return data
-        if self._zlib is not None:
-            return self._next_gzip(size)
-        return self._next_zstd()
-
-    def _next_gzip(self, size: int) -> bytes:
-        d = self._zlib
-        assert d is not None
-        data = self._tail or self._raw_chunk()
-        if not data:
-            if not d.eof:
-                raise ImageSafetyError(f"{self.what}: gzip stream ends early (truncated layer)")
-            self._finish()
-            return b""
+    def chunks(self) -> Iterator[bytes]:
+        """The decompressed stream in chunks of at most ``CHUNK`` bytes; at the end the blob has been
+        read to its last byte, so its digest (and the diff_id, where asked) is verified."""
         try:
-            out = d.decompress(data, size)
-        except zlib.error as exc:
-            raise ImageSafetyError(f"{self.what}: gzip data is corrupt: {exc}") from None
-        self._tail = d.unconsumed_tail
-        if d.eof:
-            rest = d.unused_data + self._tail
-            self._tail = b""
-            if rest.strip(b"\0"):
-                # another gzip member follows (RFC 1952 allows several): continue with a new decompressor
-                self._zlib = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                self._tail = rest
+            head = self._read_raw()
+            if head.startswith(GZIP_MAGIC):
+                self.compression = "gzip"
+                produced = self._gzip(head)
+            elif head.startswith(ZSTD_MAGIC):
+                self.compression = "zstd"
+                produced = self._zstd(head)
             else:
-                self._drain_raw()
-        return out
+                produced = self._plain(head)
+            hasher = None
+            if self._diff_id is not None:
+                algorithm, _ = split_digest(self._diff_id)
+                hasher = hashlib.new(algorithm)
+            for out in produced:
+                if out:
+                    self._account(len(out))
+                    if hasher is not None:
+                        hasher.update(out)
+                    yield out
+            while self._read_raw():  # the compressed data ended: read the blob to its end
+                pass
+            if hasher is not None:
+                self._check_diff_id(hasher.hexdigest())
+        finally:
+            self._raw.close()
 
-    def _next_zstd(self) -> bytes:
-        d = self._zstd
-        assert d is not None
-        data = self._tail or self._raw_chunk()
-        self._tail = b""
-        if not data:
-            self._finish()
-            return b""
-        try:
-            out = d.decompress(data)
-        except zstandard.ZstdError as exc:
-            raise ImageSafetyError(f"{self.what}: zstd data is corrupt: {exc}") from None
-        if d.eof:
-            rest = d.unused_data
-            if rest.strip(b"\0"):
-                self._zstd = zstandard.ZstdDecompressor().decompressobj()  # the next frame
-                self._tail = rest
-        return out
+    def _plain(self, head: bytes) -> Iterator[bytes]:
+        data = head
+        while data:
+            yield data
+            data = self._read_raw()
 
-    def _drain_raw(self) -> None:
-        """Read the blob to its end (so that its digest is checked) once the compressed data ended."""
-        while self._raw_chunk():
-            pass
+    def _gzip(self, head: bytes) -> Iterator[bytes]:
+        d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        data = head
+        while True:
+            if not data:
+                data = self._read_raw()
+                if not data:
+                    if not d.eof:
+                        raise ImageSafetyError(f"{self.what}: gzip stream ends early (truncated layer)")
+                    return
+            try:
+                out = d.decompress(data, CHUNK)
+            except zlib.error as exc:
+                raise ImageSafetyError(f"{self.what}: gzip data is corrupt: {exc}") from None
+            data = d.unconsumed_tail
+            yield out
+            if d.eof:
+                rest = d.unused_data + data
+                if not rest.strip(b"\0"):
+                    return  # trailing zero padding, or nothing
+                # another gzip member follows (RFC 1952 allows several): go on with a new decompressor
+                d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                data = rest
 
-    def _finish(self) -> None:
-        self._eof = True
-        if self._hash is not None and self._diff_id is not None:
-            algorithm, _ = split_digest(self._diff_id)
-            actual = f"{algorithm}:{self._hash.hexdigest()}"
-            if actual != self._diff_id:
-                raise DigestMismatchError(
-                    f"digest mismatch for {self.what}: uncompressed content hashes to {actual}, "
-                    f"the image config's diff_id is {self._diff_id}",
-                    expected=self._diff_id,
-                    actual=actual,
-                )
+    def _zstd(self, head: bytes) -> Iterator[bytes]:
+        d = zstandard.ZstdDecompressor().decompressobj()
+        data = head
+        while True:
+            if not data:
+                data = self._read_raw()
+                if not data:
+                    return
+            try:
+                out = d.decompress(data)
+            except zstandard.ZstdError as exc:
+                raise ImageSafetyError(f"{self.what}: zstd data is corrupt: {exc}") from None
+            data = b""
+            yield out
+            if d.eof:
+                rest = d.unused_data
+                if rest.strip(b"\0"):
+                    d = zstandard.ZstdDecompressor().decompressobj()  # the next frame
+                    data = rest
+
+    def _check_diff_id(self, hexdigest: str) -> None:
+        assert self._diff_id is not None
+        algorithm, _ = split_digest(self._diff_id)
+        actual = f"{algorithm}:{hexdigest}"
+        if actual != self._diff_id:
+            raise DigestMismatchError(
+                f"digest mismatch for {self.what}: uncompressed content hashes to {actual}, "
+                f"the image config's diff_id is {self._diff_id}",
+                expected=self._diff_id,
+                actual=actual,
+            )
 
     def _account(self, n: int) -> None:
         self.uncompressed += n
@@ -209,14 +191,65 @@ class LayerStream(io.RawIOBase):
                 "(a decompression bomb, or raise --max-ratio)"
             )
 
-    def drain(self) -> None:
-        """Read to the end, so that every digest is verified even when tar stopped at its end marker."""
-        while self.read(CHUNK):
-            pass
+
+_END = object()
+
+
+class Prefetch:
+    """Run a chunk generator in a thread, a bounded number of chunks ahead of the reader.
+
+    Decompression (zlib, zstd) and hashing release the GIL, so the thread decompresses the next chunks
+    while the reader parses tar headers and writes files: the scan takes about as long as the
+    decompression alone.  At most ``depth`` chunks wait (``depth × CHUNK`` bytes of memory).  An
+    exception in the generator is raised in the reader; closing stops the thread.
+    """
+
+    def __init__(self, chunks: Iterator[bytes], depth: int = 8) -> None:
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=depth)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(chunks,), daemon=True, name="layer-reader")
+        self._thread.start()
+
+    def _put(self, item: object) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, chunks: Iterator[bytes]) -> None:
+        try:
+            for chunk in chunks:
+                if not self._put(chunk):
+                    return
+            self._put(_END)
+        except BaseException as exc:  # handed to the reader, raised there
+            self._put(exc)
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def __iter__(self) -> Iterator[bytes]:
+        while True:
+            item = self._queue.get()
+            if item is _END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
 
     def close(self) -> None:
-        if not self.closed:
-            try:
-                self._raw.close()
-            finally:
-                super().close()
+        self._stop.set()
+        while self._thread.is_alive():
+            with contextlib.suppress(queue.Empty):
+                self._queue.get(timeout=0.05)
+        self._thread.join()
+
+    def __enter__(self) -> Prefetch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
