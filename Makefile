@@ -38,8 +38,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/catalog_java.py
 	$(BIN)/python benchmarks/render_formats.py
 	$(BIN)/python benchmarks/store_record.py
+	$(BIN)/python benchmarks/image_scan.py
 
 clean:
 	rm -rf $(VENV) .stockade .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info

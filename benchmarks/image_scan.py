@@ -69,8 +69,11 @@ def build(name: str) -> Path:
     for paths, compression in IMAGES[name]:
         tar = layout / "layer.tar"
         existing = [p.lstrip("/") for p in paths if os.path.exists(p)]
-        subprocess.run(["tar", "-C", "/", "-cf", str(tar), "--ignore-failed-read", *existing], check=False,
-                       stderr=subprocess.DEVNULL)  # fmt: skip
+        subprocess.run(
+            ["tar", "-C", "/", "-cf", str(tar), "--ignore-failed-read", *existing],
+            check=False,
+            stderr=subprocess.DEVNULL,
+        )
         diff_ids.append(sha256_file(tar))
         tool = ["gzip", "-1", "-c"] if compression == "gzip" else ["zstd", "-3", "-q", "-c"]
         packed = layout / "layer.packed"
@@ -82,18 +85,37 @@ def build(name: str) -> Path:
         packed.rename(blobs / digest.split(":")[1])
         media = "application/vnd.oci.image.layer.v1.tar+" + compression
         descs.append({"mediaType": media, "digest": digest, "size": size})
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"User": "1000"},
-                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                         "history": [{"created_by": f"layer {i + 1}"} for i in range(len(descs))]}).encode()  # fmt: skip
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {"User": "1000"},
+            "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            "history": [{"created_by": f"layer {i + 1}"} for i in range(len(descs))],
+        }
+    ).encode()
     cfg = "sha256:" + hashlib.sha256(config).hexdigest()
     (blobs / cfg.split(":")[1]).write_bytes(config)
-    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cfg,
-                                      "size": len(config)}, "layers": descs}).encode()  # fmt: skip
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": cfg,
+                "size": len(config),
+            },
+            "layers": descs,
+        }
+    ).encode()
     man = "sha256:" + hashlib.sha256(manifest).hexdigest()
     (blobs / man.split(":")[1]).write_bytes(manifest)
-    index = {"schemaVersion": 2, "manifests": [{"mediaType": "application/vnd.oci.image.manifest.v1+json",
-                                                "digest": man, "size": len(manifest)}]}  # fmt: skip
+    index = {
+        "schemaVersion": 2,
+        "manifests": [
+            {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": man, "size": len(manifest)}
+        ],
+    }
     (layout / "index.json").write_text(json.dumps(index))
     (layout / "oci-layout").write_text('{"imageLayoutVersion": "1.0.0"}')
     return layout
@@ -102,7 +124,10 @@ def build(name: str) -> Path:
 def layers_of(layout: Path) -> list[tuple[Path, str]]:
     index = json.loads((layout / "index.json").read_text())
     man = json.loads((layout / "blobs/sha256" / index["manifests"][0]["digest"].split(":")[1]).read_text())
-    return [(layout / "blobs/sha256" / d["digest"].split(":")[1], d["mediaType"].rsplit("+", 1)[1]) for d in man["layers"]]
+    return [
+        (layout / "blobs/sha256" / d["digest"].split(":")[1], d["mediaType"].rsplit("+", 1)[1])
+        for d in man["layers"]
+    ]
 
 
 def decompress_once(layout: Path) -> float:
@@ -120,8 +145,10 @@ def scan(layout: Path) -> tuple[float, int, dict[str, object]]:
     t0 = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, "-m", "stockade.cli.main", "image", str(layout), "--no-store", "-q", "-f", "json"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"scan failed: {proc.stderr}")
@@ -155,9 +182,19 @@ def main() -> None:
         print(f"decompress+read once (gzip -dc / zstd -dc): median {floor:.2f} s")
         print(f"stockade image scan:                        median {took:.2f} s  ratio {took / floor:.2f}x")
         print(f"peak RSS of the scan (max over runs): {rss / 1024:.0f} MB; {facts}")
-        print(json.dumps({"image": name, "compressed_mib": round(size / 2**20), "floor_s": round(floor, 3),
-                          "scan_s": round(took, 3), "ratio": round(took / floor, 3), "peak_rss_mb": round(rss / 1024),
-                          "runs": args.runs}))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "image": name,
+                    "compressed_mib": round(size / 2**20),
+                    "floor_s": round(floor, 3),
+                    "scan_s": round(took, 3),
+                    "ratio": round(took / floor, 3),
+                    "peak_rss_mb": round(rss / 1024),
+                    "runs": args.runs,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,9 @@ rule "stockade rootfs examples/alpine-rootfs"
 $S rootfs examples/alpine-rootfs
 rule "stockade rootfs examples/app-rootfs --format cyclonedx (first lines of the SBOM)"
 $S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store | head -n 25
+rule "stockade image: examples/app-rootfs built as a three-layer OCI image (each package names its layer)"
+.venv/bin/python scripts/example_image.py .stockade/demo/app-image
+$S image .stockade/demo/app-image:1.0 --packages
 rule "stockade config examples/k8s examples/docker: Pod Security Standards, best practice, Dockerfile, exceptions"
 $S config examples/k8s examples/docker --exceptions examples/.stockade/exceptions.yaml --show-suppressed
 rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from typing import Any
 
 from rich.console import Console
 from rich.table import Table
@@ -13,6 +14,7 @@ from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
 from stockade.model.target import TargetKind
 from stockade.report.interface import Formatter
+from stockade.target.fs import human_size
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -67,6 +69,8 @@ class TableFormatter(Formatter):
             console.print(f"{target.metadata.get('files', 0)} files" + (f": {listed}" if listed else ""))
             return
         console.print(f"operating system: {os_text}")
+        if target.image is not None:
+            _image(console, target.image)
         counts = Counter((p.ecosystem, p.found_by) for p in inv.packages)
         table = Table(title=f"{len(inv.packages)} packages", title_justify="left", show_edge=False)
         table.add_column("ecosystem")
@@ -79,12 +83,17 @@ class TableFormatter(Formatter):
     @staticmethod
     def _packages(console: Console, result: ScanResult) -> None:
         table = Table(title="packages", title_justify="left", show_edge=False)
-        for col in ("name", "version", "type", "location"):
+        layers = _layer_numbers(result)
+        for col in ("name", "version", "type", "location", *(("layer",) if layers else ())):
             table.add_column(col, overflow="fold")
         for p in result.inventory.packages:
             loc = str(p.locations[0]) if p.locations else ""
             more = f" (+{len(p.locations) - 1})" if len(p.locations) > 1 else ""
-            table.add_row(p.name, p.version, p.type, loc + more)
+            row = [p.name, p.version, p.type, loc + more]
+            if layers:
+                layer = p.locations[0].layer if p.locations else None
+                row.append(layers.get(layer or "", ""))
+            table.add_row(*row)
         console.print(table)
 
     @staticmethod
@@ -104,7 +113,7 @@ class TableFormatter(Formatter):
                 Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
                 f.id,
                 f.title,
-                str(f.location or f.package or ""),
+                str(f.location or f.package or f.metadata.get("field") or ""),
             )
         console.print(table)
 
@@ -150,3 +159,32 @@ class TableFormatter(Formatter):
             console.print(
                 f"… and {hidden} more files (every entry is in --format json; --packages lists all here)"
             )
+
+
+def _layer_numbers(result: ScanResult) -> dict[str, str]:
+    """Layer digest → ``"2"`` (1-based, bottom first), for image targets."""
+    image = result.target.image
+    if not image:
+        return {}
+    return {
+        str(layer.get("digest") or layer.get("diff_id")): str(layer["index"] + 1) for layer in image["layers"]
+    }
+
+
+def _image(console: Console, image: dict[str, Any]) -> None:
+    digest = image.get("manifest_digest") or "(none: docker-archive)"
+    console.print(f"source: {image.get('source')}, platform: {image.get('platform') or 'unknown'}")
+    console.print(f"manifest: {digest}")
+    console.print(f"config:   {image.get('config_digest')}")
+    table = Table(title=f"{len(image['layers'])} layers", title_justify="left", show_edge=False)
+    for col in ("layer", "digest", "size", "created by"):
+        table.add_column(col, overflow="fold")
+    for layer in image["layers"]:
+        size = layer.get("uncompressed_size")
+        table.add_row(
+            str(layer["index"] + 1),
+            str(layer.get("digest") or layer.get("diff_id"))[:19],
+            human_size(size) if isinstance(size, int) else "",
+            str(layer.get("created_by") or "")[:80],
+        )
+    console.print(table)

@@ -25,8 +25,14 @@ class E:
     mode: int = 0o644
 
 
-_TYPES = {"f": tarfile.REGTYPE, "d": tarfile.DIRTYPE, "l": tarfile.SYMTYPE, "h": tarfile.LNKTYPE,
-          "c": tarfile.CHRTYPE, "p": tarfile.FIFOTYPE}  # fmt: skip
+_TYPES = {
+    "f": tarfile.REGTYPE,
+    "d": tarfile.DIRTYPE,
+    "l": tarfile.SYMTYPE,
+    "h": tarfile.LNKTYPE,
+    "c": tarfile.CHRTYPE,
+    "p": tarfile.FIFOTYPE,
+}
 
 
 def tar_of(entries: list[E]) -> bytes:

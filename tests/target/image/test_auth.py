@@ -142,8 +142,10 @@ def test_credential_helpers_are_reported_not_run(tmp_path: Path, env: dict[str, 
     )
     found = lookup(tmp_path, env, "gcr.io")
     assert found.credentials is None
-    assert found.notes == (f"{docker}: credentials for gcr.io are kept by credential helper 'gcloud' "
-                           "(credHelpers), which is not supported",)  # fmt: skip
+    assert found.notes == (
+        f"{docker}: credentials for gcr.io are kept by credential helper 'gcloud' "
+        "(credHelpers), which is not supported",
+    )
     found = lookup(tmp_path, env, "reg.example.com")
     assert found.credentials is None
     assert len(found.notes) == 1

@@ -21,8 +21,16 @@ from tests.target.image.handmade import E, oci_layout, tar_of
 def scan(tmp_path: Path, layout: Path, *extra: str) -> tuple[int, str]:
     scratch = tmp_path / "tmpdir"
     scratch.mkdir(exist_ok=True)
-    proc = run_cli("image", str(layout), "--no-store", "--quiet", "--format", "json", *extra,
-                   env={"TMPDIR": str(scratch)})  # fmt: skip
+    proc = run_cli(
+        "image",
+        str(layout),
+        "--no-store",
+        "--quiet",
+        "--format",
+        "json",
+        *extra,
+        env={"TMPDIR": str(scratch)},
+    )
     assert "Traceback" not in proc.stderr
     assert list(scratch.iterdir()) == [], "the scratch directory was not removed"
     return proc.returncode, proc.stderr

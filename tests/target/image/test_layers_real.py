@@ -24,8 +24,11 @@ SECRET = "/etc/app/credentials"
 
 def bump(status: str, package: str, version: str) -> str:
     """The dpkg status with ``package`` at ``version`` (what an upgrade in a later layer leaves)."""
-    out, n = re.subn(rf"(\nPackage: {re.escape(package)}\n(?:[^\n]+\n)*?Version: )[^\n]+", rf"\g<1>{version}",
-                     "\n" + status)  # fmt: skip
+    out, n = re.subn(
+        rf"(\nPackage: {re.escape(package)}\n(?:[^\n]+\n)*?Version: )[^\n]+",
+        rf"\g<1>{version}",
+        "\n" + status,
+    )
     assert n == 1, package
     return out[1:]
 

@@ -69,8 +69,10 @@ def test_manifest_matches_skopeo(registry: RegistryServer, client: RegistryClien
     )
     digest = subprocess.run(
         [skopeo, "inspect", "--format", "{{.Digest}}", "--tls-verify=false", ref],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     body, _, got = client.get_manifest("app", "1.0")
     assert body == raw.stdout
     assert got == digest

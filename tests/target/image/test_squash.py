@@ -17,17 +17,28 @@ from tests.target.image.handmade import E, oci_layout
 
 LAYERS = [
     [
-        E("a/", "d"), E("a/x", data=b"x1"), E("a/y", data=b"y1"), E("b/z", data=b"z1"), E("c", data=b"c1"),
-        E("d/1", data=b"d1"), E("link", "l", link="/a"), E("e", data=b"e1"),
+        E("a/", "d"),
+        E("a/x", data=b"x1"),
+        E("a/y", data=b"y1"),
+        E("b/z", data=b"z1"),
+        E("c", data=b"c1"),
+        E("d/1", data=b"d1"),
+        E("link", "l", link="/a"),
+        E("e", data=b"e1"),
         E("etc/os-release", data=b"ID=alpine\nVERSION_ID=3.19.1\n"),
     ],
     [
-        E("a/.wh.x"), E("b/.wh..wh..opq"), E("b/new", data=b"n2"), E(".wh.c"), E("d", data=b"d-file"),
-        E(".wh.e"), E("e", data=b"e2"),  # a whiteout never hides its own layer's entries
+        E("a/.wh.x"),
+        E("b/.wh..wh..opq"),
+        E("b/new", data=b"n2"),
+        E(".wh.c"),
+        E("d", data=b"d-file"),
+        E(".wh.e"),
+        E("e", data=b"e2"),  # a whiteout never hides its own layer's entries
         E(".wh..wh.plnk"),  # aufs metadata: no effect
     ],
     [E("c", data=b"c3"), E("a/y", data=b"y3")],
-]  # fmt: skip
+]
 
 
 def squash(tmp_path: Path, layers: list[list[E] | bytes], compression: str = "gzip") -> Squashed:
@@ -105,7 +116,11 @@ def test_hard_link_to_a_wanted_file(tmp_path: Path) -> None:
     meta = b"Metadata-Version: 2.1\nName: demo\nVersion: 1.0\n\n"
     out = squash(
         tmp_path,
-        [[E("site/demo-1.0.dist-info/METADATA", data=meta), E("site2/demo-1.0.dist-info/METADATA", "h",
-                                                               link="site/demo-1.0.dist-info/METADATA")]],
-    )  # fmt: skip
+        [
+            [
+                E("site/demo-1.0.dist-info/METADATA", data=meta),
+                E("site2/demo-1.0.dist-info/METADATA", "h", link="site/demo-1.0.dist-info/METADATA"),
+            ]
+        ],
+    )
     assert (Path(out.root) / "site2/demo-1.0.dist-info/METADATA").read_bytes() == meta
