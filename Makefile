@@ -7,7 +7,8 @@ STAMP  := $(VENV)/.installed
 # system packages the test suite uses (real rpm databases, a Debian rootfs, Go and Rust binaries, ...)
 APT_PACKAGES := rpm db5.3-util golang-github-knqyf263-go-rpmdb-dev gnupg debootstrap golang-go binutils \
                 util-linux ruby bundler composer php-cli openjdk-17-jdk-headless maven unzip gcc git \
-                podman skopeo umoci docker-registry apache2-utils openssl
+                podman skopeo umoci docker-registry apache2-utils openssl \
+                python3-rpm python3-apt php-composer-semver nodejs golang-src
 export STOCKADE_DB ?= $(CURDIR)/.stockade/stockade.db
 
 .PHONY: demo test test-fast lint bench system-deps clean

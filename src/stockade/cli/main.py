@@ -12,6 +12,7 @@ import click
 
 from stockade import __version__
 from stockade.cli.config_cmds import config, dockerfile, k8s
+from stockade.cli.db_cmds import db
 from stockade.cli.image_cmd import image
 from stockade.cli.inventory_cmd import inventory
 from stockade.cli.scan_cmds import host, rootfs
@@ -40,6 +41,7 @@ cli.add_command(inventory)
 cli.add_command(k8s)
 cli.add_command(dockerfile)
 cli.add_command(config)
+cli.add_command(db)
 
 
 def _error(message: str, hint: str = "") -> None:

@@ -1,0 +1,1 @@
+"""Vulnerabilities: advisory feeds, the local advisory database, matching and prioritisation."""
