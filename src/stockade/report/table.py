@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from stockade.model.finding import Finding
 from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
 from stockade.model.target import TargetKind
@@ -113,7 +114,7 @@ class TableFormatter(Formatter):
                 Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
                 f.id,
                 f.title,
-                str(f.location or f.package or f.metadata.get("field") or ""),
+                _where(f),
             )
         console.print(table)
 
@@ -188,3 +189,9 @@ def _image(console: Console, image: dict[str, Any]) -> None:
             str(layer.get("created_by") or "")[:80],
         )
     console.print(table)
+
+
+def _where(f: Finding) -> str:
+    where = str(f.location or f.package or f.metadata.get("field") or "")
+    rendered_from = f.metadata.get("rendered_from")
+    return f"{where} ({rendered_from})" if rendered_from else where

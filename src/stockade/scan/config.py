@@ -130,7 +130,10 @@ def _field(path: Iterable[str | int]) -> str:
 
 def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Finding]:
     out: list[Finding] = []
-    base = {"kind": obj.kind, "name": obj.name, "namespace": obj.namespace}
+    base: dict[str, Any] = {"kind": obj.kind, "name": obj.name, "namespace": obj.namespace}
+    rendered_from = obj.rendered_from
+    if rendered_from:
+        base["rendered_from"] = rendered_from
     for check in checks:
         for v in check.check(obj):
             meta = {**base, "field": _field(v.path)} if v.path else base

@@ -10,6 +10,7 @@ error names the file, line and column; the documents before it are still returne
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -60,6 +61,9 @@ class Document:
     line: int  # 1-based line where the document starts
     data: Any
     positions: dict[Path, int] = field(default_factory=dict, hash=False, compare=False)
+    #: the template a renderer says this document came from: ``helm template`` writes
+    #: ``# Source: CHART/templates/FILE`` above each document
+    source: str | None = None
 
     def line_of(self, path: Path) -> int:
         """Line of ``path``, or of its nearest ancestor that has one."""
@@ -122,9 +126,22 @@ class _Builder:
             ) from None
 
 
+_HELM_SOURCE = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
+
+
+def _sources(text: str) -> list[tuple[int, str]]:
+    """``(line, template)`` of every ``# Source:`` comment, in order (none unless helm rendered it)."""
+    if "# Source: " not in text:
+        return []
+    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+
+
 def parse_stream(text: str, path: str) -> LoadResult:
     """Every document of ``text``; a syntax error stops the stream there and is reported."""
     out = LoadResult()
+    sources = _sources(text)
+    after = 0  # line where the previous document ended: a ``# Source:`` above it belongs to it
+    next_source = 0
     loader = _Loader(text)
     builder = _Builder(path)
     index = 0
@@ -142,7 +159,15 @@ def parse_stream(text: str, path: str) -> LoadResult:
             except yaml.YAMLError as exc:
                 out.errors.append(_yaml_error(exc, path))
             else:
-                out.documents.append(Document(path, index, node.start_mark.line + 1, data, positions))
+                start = node.start_mark.line + 1
+                source = None
+                while next_source < len(sources) and sources[next_source][0] < start:
+                    line, template = sources[next_source]
+                    if line > after:
+                        source = template
+                    next_source += 1
+                out.documents.append(Document(path, index, start, data, positions, source))
+            after = node.end_mark.line + 1
             index += 1
     except yaml.YAMLError as exc:
         out.errors.append(_yaml_error(exc, path))

@@ -29,6 +29,7 @@ POD_SPEC_PATHS: dict[str, Path] = {
     "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
 CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,21 @@ class K8sObject:
 
     def line_of(self, path: Path) -> int:
         return self.document.line_of((*self.prefix, *path))
+
+    @property
+    def rendered_from(self) -> str | None:
+        """The template or source file a renderer says the object came from: helm's ``# Source:``
+        comment, or kustomize's ``config.kubernetes.io/origin`` annotation (written by ``kustomize
+        build`` when the kustomization sets ``buildMetadata: [originAnnotations]``)."""
+        origin = self.annotations.get(ORIGIN_ANNOTATION)
+        if origin:
+            pairs = (line.partition(":") for line in origin.splitlines())
+            fields = {k.strip(): v.strip() for k, sep, v in pairs if sep}
+            where = fields.get("path") or fields.get("configuredIn")
+            if where:
+                repo = fields.get("repo")
+                return f"{repo}//{where}" if repo else where
+        return self.document.source if not self.prefix else None
 
     def display(self) -> str:
         ns = f"{self.namespace}/" if self.namespace else ""
