@@ -64,6 +64,17 @@ def debian_rootfs() -> Path:
             tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
             raise RuntimeError(f"debootstrap failed: {' | '.join(tail)}")
         # the tree is data for the scanner only: drop what debootstrap leaves mounted or cached
+        _unmount_below(work)
         shutil.rmtree(work / "var/cache/apt/archives", ignore_errors=True)
         os.replace(work, target)
     return target
+
+
+def _unmount_below(root: Path) -> None:
+    """Unmount what debootstrap may leave mounted inside the tree (its ``/proc``), deepest first, so that
+    the cache never holds a live ``/proc`` for the scanner (or a ``grep -r``) to wander into."""
+    prefix = str(root.resolve()) + "/"
+    with open("/proc/self/mounts", encoding="utf-8") as fh:
+        points = [line.split()[1] for line in fh]
+    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)

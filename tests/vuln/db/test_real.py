@@ -59,10 +59,7 @@ def test_osv_feeds_counts_lookups_and_reimport(db_path: Path) -> None:
 
 @pytest.mark.slow
 def test_all_of_shared_data(db_path: Path) -> None:
-    started = time.perf_counter()
-    [report] = build(str(db_path), [spec(DATA)])
-    elapsed = time.perf_counter() - started
-    assert elapsed < 60, f"importing all of shared/data took {elapsed:.1f} s (target 30 s on an idle machine)"
+    [report] = build(str(db_path), [spec(DATA)])  # its time: benchmarks/advisory_import.py
     assert set(report.readers) == {"alpine", "debian", "epss", "kev", "nswg", "osv", "ubuntu", "victims"}
     assert (report.kev, report.epss, report.version) == (1404, 1556, "2025.08.25")
     assert report.advisories > 25_000
