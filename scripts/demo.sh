@@ -20,5 +20,14 @@ rule "stockade image: examples/app-rootfs built as a three-layer OCI image (each
 $S image .stockade/demo/app-image:1.0 --packages
 rule "stockade config examples/k8s examples/docker: Pod Security Standards, best practice, Dockerfile, exceptions"
 $S config examples/k8s examples/docker --exceptions examples/.stockade/exceptions.yaml --show-suppressed
+rule "stockade netpol matrix examples/cluster/netpol-shop.yaml: who can talk to whom (exact NetworkPolicy semantics)"
+$S netpol matrix examples/cluster/netpol-shop.yaml
+rule "stockade netpol findings, and least-privilege policies generated from observed flows"
+$S netpol findings examples/cluster/netpol-shop.yaml
+$S netpol generate examples/cluster/netpol-shop.yaml --flows examples/cluster/observed-flows.jsonl | head -n 30
+rule "stockade rbac findings examples/cluster/rbac-attack-paths.yaml: risky grants and escalation paths"
+$S rbac findings examples/cluster/rbac-attack-paths.yaml
+rule "stockade rbac who-can get secrets -A"
+$S rbac who-can get secrets examples/cluster/rbac-attack-paths.yaml -A
 rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"
 $S inventory

@@ -15,6 +15,8 @@ from stockade.cli.config_cmds import config, dockerfile, k8s
 from stockade.cli.db_cmds import db
 from stockade.cli.image_cmd import image
 from stockade.cli.inventory_cmd import inventory
+from stockade.cli.netpol_cmds import netpol
+from stockade.cli.rbac_cmds import rbac
 from stockade.cli.scan_cmds import host, rootfs
 from stockade.errors import StockadeError
 
@@ -42,6 +44,8 @@ cli.add_command(k8s)
 cli.add_command(dockerfile)
 cli.add_command(config)
 cli.add_command(db)
+cli.add_command(netpol)
+cli.add_command(rbac)
 
 
 def _error(message: str, hint: str = "") -> None:

@@ -1,0 +1,1 @@
+"""Network segmentation: exact Kubernetes NetworkPolicy analysis, observed flows, least-privilege policy."""

@@ -1,0 +1,1 @@
+"""The NetworkPolicy decision procedure (networking.k8s.io/v1), exact."""

@@ -1,0 +1,1 @@
+"""Kubernetes RBAC: model, authorizer, risky grants, escalation paths, least privilege."""
