@@ -17,6 +17,7 @@ from stockade.cli.image_cmd import image
 from stockade.cli.inventory_cmd import inventory
 from stockade.cli.netpol_cmds import netpol
 from stockade.cli.rbac_cmds import rbac
+from stockade.cli.rules_cmds import runtime
 from stockade.cli.scan_cmds import host, rootfs
 from stockade.errors import StockadeError
 
@@ -46,6 +47,7 @@ cli.add_command(config)
 cli.add_command(db)
 cli.add_command(netpol)
 cli.add_command(rbac)
+cli.add_command(runtime)
 
 
 def _error(message: str, hint: str = "") -> None:

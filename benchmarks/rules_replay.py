@@ -1,0 +1,218 @@
+"""Replay throughput of the Falco-compatible rule engine with all three upstream rules files loaded.
+
+A realistic syscall mix (opens of libraries, configs, /proc, a few writes below /etc and sensitive reads;
+process spawns of shells and tools on the host and in containers; connects; unlink/rename/mkdir/chmod/
+symlink/setuid/ptrace/dup/socket/memfd; and events no rule names) is written as JSON lines, then read
+back three ways in the same run: a bare decode loop (the floor: ``orjson.loads`` of every line), decode +
+``Engine.match`` (the replay hot path), and decode + match + alert formatting.  Each is timed several times;
+the median is reported, with the ratio to the floor.
+
+    .venv/bin/python benchmarks/rules_replay.py [--events 1000000] [--runs 5] [--rule-matching first|all]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+from stockade.runtime.rules.engine import Engine
+from stockade.runtime.rules.ruleset import load_ruleset
+
+RULES = Path(__file__).resolve().parents[2] / "shared" / "rules" / "falco"
+FILES = ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"]
+
+
+def _proc(rng: random.Random, container: bool) -> dict[str, object]:
+    name, exe, args = rng.choice(
+        [
+            ("bash", "/usr/bin/bash", ["-c", "make all"]),
+            ("python3", "/usr/bin/python3", ["app.py"]),
+            ("nginx", "/usr/sbin/nginx", ["-g", "daemon off;"]),
+            ("java", "/usr/bin/java", ["-jar", "/srv/app.jar"]),
+            ("node", "/usr/local/bin/node", ["server.js"]),
+            ("sshd", "/usr/sbin/sshd", ["-D"]),
+            ("cron", "/usr/sbin/cron", ["-f"]),
+            ("postgres", "/usr/lib/postgresql/15/bin/postgres", ["-D", "/var/lib/postgresql"]),
+        ]
+    )
+    ev: dict[str, object] = {
+        "proc.pid": rng.randint(100, 60000),
+        "proc.name": name,
+        "proc.exe": exe,
+        "proc.exepath": exe,
+        "proc.args": args,
+        "proc.cwd": "/srv/",
+        "proc.tty": 0,
+        "proc.ancestors": [
+            {
+                "pid": 90,
+                "name": rng.choice(["bash", "systemd", "containerd-shim", "sshd"]),
+                "exe": "/bin/bash",
+            },
+            {"pid": 1, "name": "systemd", "exe": "/lib/systemd/systemd"},
+        ],
+        "user.uid": rng.choice([0, 1000, 33]),
+        "user.name": rng.choice(["root", "app", "www-data"]),
+        "user.loginuid": rng.choice([-1, 1000]),
+        "group.gid": 0,
+        "group.name": "root",
+        "thread.cap_effective": "",
+        "container.id": rng.choice(["3ad7b26ded6d", "8f2e01c9a4b1"]) if container else "host",
+        "evt.hostname": "node-1",
+    }
+    if container:
+        ev["container.image.repository"] = rng.choice(["docker.io/library/nginx", "quay.io/app/api"])
+        ev["container.name"] = "web"
+    return ev
+
+
+def make_event(rng: random.Random, n: int) -> dict[str, object]:
+    container = rng.random() < 0.4
+    ev = _proc(rng, container)
+    ev["evt.num"] = n
+    ev["evt.time"] = 1_700_000_000_000_000_000 + n * 1000
+    ev["proc.start_ts"] = 1_699_999_000_000_000_000
+    r = rng.random()
+    if r < 0.50:
+        path = rng.choice(
+            ["/usr/lib/x86_64-linux-gnu/libc.so.6", "/etc/ld.so.cache", "/proc/self/status",
+             "/srv/app/index.html", "/etc/hosts", "/etc/resolv.conf", "/var/log/app.log", "/tmp/x.tmp",
+             "/etc/shadow", "/etc/passwd", "/root/.ssh/id_rsa", "/etc/nginx/nginx.conf"]
+        )  # fmt: skip
+        write = rng.random() < 0.2
+        ev.update(
+            {
+                "evt.type": rng.choice(["openat", "openat", "open", "openat2"]),
+                "evt.rawres": 3,
+                "fd.num": 3,
+                "fd.type": "file",
+                "fd.name": path,
+                "evt.args": {
+                    "flags": "O_WRONLY|O_CREAT|O_TRUNC" if write else "O_RDONLY|O_CLOEXEC",
+                    "mode": "0644",
+                },
+            }
+        )
+    elif r < 0.65:
+        name = rng.choice(["sh", "bash", "ls", "cat", "grep", "curl", "python3", "nc", "find", "id"])
+        ev.update(
+            {
+                "evt.type": "execve",
+                "evt.rawres": 0,
+                "proc.name": name,
+                "proc.exe": f"/usr/bin/{name}",
+                "proc.exepath": f"/usr/bin/{name}",
+                "proc.args": rng.choice([["-c", "id"], ["-la"], ["/etc/hosts"], ["-r", "password", "/srv"]]),
+                "proc.tty": rng.choice([0, 0, 34816]),
+                "proc.is_exe_upper_layer": rng.random() < 0.05,
+                "proc.is_exe_from_memfd": False,
+                "evt.args": {"flags": "0"},
+            }
+        )
+    elif r < 0.75:
+        ev.update(
+            {
+                "evt.type": "connect",
+                "evt.rawres": 0,
+                "fd.num": 4,
+                "fd.type": "ipv4",
+                "fd.l4proto": "tcp",
+                "fd.cip": "10.0.0.5",
+                "fd.cport": rng.randint(30000, 60000),
+                "fd.sip": rng.choice(["10.0.0.10", "93.184.216.34", "127.0.0.1"]),
+                "fd.sport": rng.choice([80, 443, 5432, 22]),
+                "fd.connected": True,
+            }
+        )
+    elif r < 0.80:
+        t = rng.choice(["unlinkat", "renameat2", "mkdirat", "fchmodat", "symlinkat", "setuid", "ptrace",
+                        "dup2", "socket", "memfd_create", "linkat", "chmod"])  # fmt: skip
+        args = {"path": "/tmp/x", "name": "/tmp/x", "mode": "S_IXUSR", "target": "/etc/hosts",
+                "linkpath": "/tmp/l", "request": "PTRACE_PEEKDATA", "domain": "AF_INET", "uid": "1000",
+                "oldpath": "/tmp/a", "newpath": "/tmp/b"}  # fmt: skip
+        ev.update({"evt.type": t, "evt.rawres": 0, "evt.args": args})
+    else:
+        ev.update(
+            {
+                "evt.type": rng.choice(["close", "read", "write", "mmap", "futex"]),
+                "evt.rawres": 0,
+                "fd.num": 3,
+            }
+        )
+    return ev
+
+
+def timed(fn) -> float:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--rule-matching", default="first", choices=["first", "all"])
+    a = ap.parse_args()
+    t0 = time.perf_counter()
+    rs = load_ruleset([RULES / f for f in FILES])
+    load_s = time.perf_counter() - t0
+    if rs.errors:
+        print("\n".join(map(str, rs.errors)), file=sys.stderr)
+        return 2
+    engine = Engine(rs, rule_matching=a.rule_matching, hostname="bench")
+    rng = random.Random(7)
+    with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as fh:
+        for i in range(a.events):
+            fh.write(orjson.dumps(make_event(rng, i)) + b"\n")
+        path = fh.name
+    try:
+        data = Path(path).read_bytes().splitlines()
+        loads, match = orjson.loads, engine.match
+        hits = [0]
+
+        def floor() -> None:
+            for line in data:
+                loads(line)
+
+        def replay_match() -> None:
+            n = 0
+            for line in data:
+                if match(loads(line)):
+                    n += 1
+            hits[0] = n
+
+        def replay_alerts() -> None:
+            for line in data:
+                engine.alerts(loads(line))
+
+        rows = []
+        for label, fn in (("decode only (floor)", floor), ("decode + match", replay_match),
+                          ("decode + match + format", replay_alerts)):  # fmt: skip
+            times = [timed(fn) for _ in range(a.runs)]
+            rows.append((label, statistics.median(times), times))
+        base = rows[0][1]
+        size_mb = os.path.getsize(path) / 1e6
+        print(f"rules: {rs.counts['enabled']} enabled of {rs.counts['rules']} (3 upstream files), "
+              f"loaded+compiled in {load_s:.2f} s; {len(data):,} events ({size_mb:.0f} MB JSONL); "
+              f"rule_matching={a.rule_matching}; {hits[0]:,} events matched a rule; median of {a.runs} runs; "
+              "one core")  # fmt: skip
+        print(f"{'measure':<26} {'median s':>9} {'events/s':>12} {'x floor':>8}   runs (s)")
+        for label, med, times in rows:
+            runs = " ".join(f"{t:.2f}" for t in times)
+            print(f"{label:<26} {med:>9.2f} {len(data) / med:>12,.0f} {med / base:>8.2f}   {runs}")
+    finally:
+        os.unlink(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

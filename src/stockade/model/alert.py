@@ -1,0 +1,48 @@
+"""An alert: a rule matched an event.  Pure data; :meth:`Alert.to_dict` is Falco's JSON output shape.
+
+Falco's JSON alert (https://falco.org/docs/concepts/outputs/formatting/, ``json_output: true``) has the keys
+``time`` (RFC 3339 with nanoseconds, UTC), ``rule``, ``priority`` (capitalised: ``Warning``), ``output`` (the
+formatted line, prefixed by the time and priority), ``output_fields`` (each ``%field`` of the rule's output,
+``null`` where the event has no value), ``source``, ``tags`` and ``hostname``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+def rfc3339_ns(ns: int) -> str:
+    """``2024-05-01T12:00:00.123456789Z`` for ``ns`` nanoseconds since the epoch."""
+    seconds, frac = divmod(ns, 1_000_000_000)
+    base = dt.datetime.fromtimestamp(seconds, tz=dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{frac:09d}Z"
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    time_ns: int
+    rule: str
+    priority: str  # capitalised as Falco prints it: "Warning", "Critical", ...
+    output: str  # the formatted message, without the time/priority prefix
+    output_fields: dict[str, Any] = field(default_factory=dict, hash=False)
+    source: str = "syscall"
+    tags: tuple[str, ...] = ()
+    hostname: str = ""
+
+    def line(self) -> str:
+        """The text line Falco prints: ``<time>: <Priority> <output>``."""
+        return f"{rfc3339_ns(self.time_ns)}: {self.priority} {self.output}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hostname": self.hostname,
+            "output": self.line(),
+            "output_fields": dict(self.output_fields),
+            "priority": self.priority,
+            "rule": self.rule,
+            "source": self.source,
+            "tags": sorted(self.tags),
+            "time": rfc3339_ns(self.time_ns),
+        }

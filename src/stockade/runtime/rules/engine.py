@@ -1,0 +1,151 @@
+"""Evaluating events against a :class:`~stockade.runtime.rules.ruleset.Ruleset`, indexed by event type.
+
+As in Falco, an event only meets the rules that can match its ``evt.type``: for every type some rule
+names, the engine generates one Python function that runs those rules' compiled expressions in load
+order (plus the rules that match every type), and a dict maps the type to it.  ``rule_matching`` is
+Falco's option (https://falco.org/docs/reference/daemon/config-options/): ``first`` stops at the first
+matching rule, ``all`` reports every matching rule.
+
+An event whose values break an expression (a number where text was expected …) does not stop the
+engine: the rules are run one by one, the failing ones count as not matched, and ``errors`` counts it.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from stockade.model.alert import Alert
+from stockade.model.event import Event
+from stockade.runtime.rules.compile import ExprCompiler
+from stockade.runtime.rules.grammar.ast import And, Expr, Not, Or, walk
+from stockade.runtime.rules.ruleset import CompiledRule, Ruleset
+
+Matcher = Callable[[Event], Any]
+
+
+class Engine:
+    def __init__(
+        self, ruleset: Ruleset, *, rule_matching: str = "first", hostname: str | None = None
+    ) -> None:
+        if rule_matching not in ("first", "all"):
+            raise ValueError(f"rule_matching must be 'first' or 'all', not {rule_matching!r}")
+        self.ruleset = ruleset
+        self.first = rule_matching == "first"
+        self.hostname = hostname if hostname is not None else socket.gethostname()
+        self.rules = ruleset.rules
+        self.errors = 0
+        self.last_error = ""
+        self.evaluated = 0
+        types: set[str] = set()
+        for r in self.rules:
+            types.update(t for t in r.codes if t is not None)
+        self._any_rules = [r for r in self.rules if None in r.codes]
+        self._by_type: dict[str, Matcher] = {t: self._generate(t) for t in sorted(types)}
+        self._fallback: Matcher = self._generate(None)
+        self._single: dict[tuple[int, str | None], Matcher] = {}
+
+    def _members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
+        out = []
+        for r in self.rules:
+            ast = r.asts.get(t) if t is not None else None
+            if ast is None:
+                ast = r.asts.get(None)
+            if ast is not None:
+                out.append((r, ast))
+        return out
+
+    def _generate(self, t: str | None) -> Matcher:
+        """One function for every rule of type ``t``; subtrees shared by several rules (inlined macros such
+        as ``open_read``, ``container``) and derived fields are evaluated at most once per event."""
+        ns = self.ruleset.namespace.values
+        members = self._members(t)
+        seen: set[int] = set()
+        shared: set[int] = set()
+        for _r, ast in members:
+            for node in walk(ast):
+                if isinstance(node, (And, Or, Not)):
+                    (shared if id(node) in seen else seen).add(id(node))
+        compiler = ExprCompiler(self.ruleset.namespace, shared, memo_fields=True)
+        body = [(r, compiler.compile(ast)) for r, ast in members]
+        lines = ["def _match(ev):", "    g = ev.get"]
+        if compiler.slots:
+            lines.append("    " + " = ".join(compiler.slots.values()) + " = _U")
+        if not self.first:
+            lines.append("    out = []")
+        for r, code in body:
+            if self.first:
+                lines.append(f"    if {code}: return ({r.index},)")
+            else:
+                lines.append(f"    if {code}: out.append({r.index})")
+        lines.append("    return ()" if self.first else "    return out")
+        scope: dict[str, Any] = dict(ns)
+        exec(compile("\n".join(lines), f"<rules:{t or '*'}>", "exec"), scope)
+        fn: Matcher = scope["_match"]
+        return fn
+
+    def _rule_fn(self, r: CompiledRule, t: str | None) -> Matcher:
+        key = (r.index, t)
+        fn = self._single.get(key)
+        if fn is None:
+            code = r.codes.get(t) if t in r.codes else r.codes[None]
+            scope: dict[str, Any] = dict(self.ruleset.namespace.values)
+            exec(
+                compile(f"def _one(ev):\n    g = ev.get\n    return {code}", f"<rule:{r.name}>", "exec"),
+                scope,
+            )
+            fn = scope["_one"]
+            self._single[key] = fn
+        return fn
+
+    def match(self, ev: Event) -> list[CompiledRule]:
+        """The rules ``ev`` matches (at most one with ``rule_matching: first``)."""
+        self.evaluated += 1
+        t = ev.get("evt.type")
+        fn = self._by_type.get(t, self._fallback) if isinstance(t, str) else self._fallback
+        try:
+            hits = fn(ev)
+        except Exception:
+            hits = self._careful(ev, t if isinstance(t, str) and t in self._by_type else None)
+        rules = self.rules
+        return [rules[i] for i in hits]
+
+    def _careful(self, ev: Event, t: str | None) -> list[int]:
+        self.errors += 1
+        out: list[int] = []
+        for r, _ast in self._members(t):
+            try:
+                ok = self._rule_fn(r, t if t in r.codes else None)(ev)
+            except Exception as exc:
+                self.last_error = f"rule '{r.name}': {type(exc).__name__}: {exc}"
+                continue
+            if ok:
+                out.append(r.index)
+                if self.first:
+                    break
+        return out
+
+    def alerts(self, ev: Event) -> list[Alert]:
+        out = []
+        for r in self.match(ev):
+            text, fields = r.formatter.format(ev)
+            ts = ev.get("evt.time")
+            out.append(
+                Alert(
+                    time_ns=ts if isinstance(ts, int) else time.time_ns(),
+                    rule=r.name,
+                    priority=r.priority,
+                    output=text,
+                    output_fields=fields,
+                    source=r.source,
+                    tags=r.tags,
+                    hostname=str(ev.get("evt.hostname") or self.hostname),
+                )
+            )
+        return out
+
+    def rules_for(self, evttype: str) -> list[str]:
+        """Names of the rules an event of ``evttype`` meets (the index at work)."""
+        return [r.name for r, _ in self._members(evttype if evttype in self._by_type else None)]

@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+from click.testing import CliRunner
+
+from stockade.cli.rules_cmds import runtime
+
+from .conftest import ALL_FILES, STABLE, TESTDATA, need_upstream
+
+
+def test_validate_upstream_files_exits_0_with_counts() -> None:
+    need_upstream()
+    r = CliRunner().invoke(runtime, ["rules", "validate", *map(str, ALL_FILES)])
+    assert r.exit_code == 0, r.output
+    assert "loaded 3 file(s): 118 lists, 315 macros, 93 rules (81 enabled, 12 disabled" in r.output
+    assert "0 error(s)" in r.output
+
+
+def test_validate_reports_every_error_and_exits_2() -> None:
+    r = CliRunner().invoke(runtime, ["rules", "validate", str(TESTDATA / "broken.yaml")])
+    assert r.exit_code == 2
+    errors = [line for line in r.output.splitlines() if ": error: " in line]
+    assert len(errors) == 9
+    assert any(
+        line.startswith(f"{TESTDATA / 'broken.yaml'}:17:36: error: unknown field 'proc.nme'")
+        for line in errors
+    )
+
+
+def test_validate_json() -> None:
+    r = CliRunner().invoke(runtime, ["rules", "validate", "--json", str(TESTDATA / "broken.yaml")])
+    doc = orjson.loads(r.output)
+    assert doc["counts"]["errors"] == 9
+    assert {d["code"] for d in doc["diagnostics"]} >= {"syntax", "unknown-field", "undefined-macro"}
+
+
+def test_replay_prints_falco_json_and_counts_malformed_lines(tmp_path: Path) -> None:
+    need_upstream()
+    events = tmp_path / "events.jsonl"
+    shadow = {
+        "evt.type": "openat", "evt.time": 1_700_000_000_000_000_000, "proc.name": "cat",
+        "fd.name": "/etc/shadow", "fd.type": "file", "fd.num": 3, "evt.args": {"flags": "O_RDONLY"},
+        "container.id": "host",
+    }  # fmt: skip
+    benign = {**shadow, "fd.name": "/etc/hosts"}
+    lines = [orjson.dumps(shadow), b"{not json", orjson.dumps(benign), b"[1, 2]", b'{"no": "type"}', b""]
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    r = CliRunner().invoke(runtime, ["replay", str(events), "--rules", str(STABLE), "--hostname", "h1"])
+    assert r.exit_code == 0, r.output
+    out = [line for line in r.stdout.splitlines() if line.startswith("{")]
+    assert len(out) == 1
+    alert = orjson.loads(out[0])
+    assert alert["rule"] == "Read sensitive file untrusted" and alert["hostname"] == "h1"
+    assert alert["output_fields"]["fd.name"] == "/etc/shadow"
+    assert "2 event(s), 1 alert(s), 3 malformed line(s) skipped (lines 2, 4, 5)" in r.stderr
+
+
+def test_replay_refuses_rules_with_errors(tmp_path: Path) -> None:
+    events = tmp_path / "e.jsonl"
+    events.write_text('{"evt.type": "execve"}\n')
+    r = CliRunner().invoke(runtime, ["replay", str(events), "--rules", str(TESTDATA / "broken.yaml")])
+    assert r.exit_code == 2
+    assert "error(s) in the rules" in r.stderr
