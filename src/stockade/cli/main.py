@@ -18,6 +18,7 @@ from stockade.cli.inventory_cmd import inventory
 from stockade.cli.netpol_cmds import netpol
 from stockade.cli.rbac_cmds import rbac
 from stockade.cli.rules_cmds import runtime
+from stockade.cli.sbom_cmd import sbom
 from stockade.cli.scan_cmds import host, rootfs
 from stockade.errors import StockadeError
 
@@ -48,6 +49,7 @@ cli.add_command(db)
 cli.add_command(netpol)
 cli.add_command(rbac)
 cli.add_command(runtime)
+cli.add_command(sbom)
 
 
 def _error(message: str, hint: str = "") -> None:

@@ -13,6 +13,7 @@ class TargetKind(StrEnum):
     IMAGE = "image"
     DIRECTORY = "directory"
     MANIFESTS = "manifests"
+    SBOM = "sbom"  # an SBOM document read as the inventory of what it describes
 
 
 @dataclass(frozen=True, slots=True)
