@@ -8,7 +8,8 @@ STAMP  := $(VENV)/.installed
 APT_PACKAGES := rpm db5.3-util golang-github-knqyf263-go-rpmdb-dev gnupg debootstrap golang-go binutils \
                 util-linux ruby bundler composer php-cli openjdk-17-jdk-headless maven unzip gcc git \
                 podman skopeo umoci docker-registry apache2-utils openssl \
-                python3-rpm python3-apt php-composer-semver nodejs golang-src
+                python3-rpm python3-apt php-composer-semver nodejs golang-src \
+                bpftrace runc busybox-static
 export STOCKADE_DB ?= $(CURDIR)/.stockade/stockade.db
 
 .PHONY: demo test test-fast lint bench system-deps clean
@@ -33,7 +34,7 @@ demo: $(STAMP)
 	@bash scripts/demo.sh
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest -n 2 -q --durations=15 tests
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q --durations=15 tests
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests

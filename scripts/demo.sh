@@ -29,5 +29,19 @@ rule "stockade rbac findings examples/cluster/rbac-attack-paths.yaml: risky gran
 $S rbac findings examples/cluster/rbac-attack-paths.yaml
 rule "stockade rbac who-can get secrets -A"
 $S rbac who-can get secrets examples/cluster/rbac-attack-paths.yaml -A
+rule "stockade runtime rules validate: the upstream Falco rule files, unchanged"
+$S runtime rules validate ../shared/rules/falco/falco_rules.yaml ../shared/rules/falco/falco-incubating_rules.yaml ../shared/rules/falco/falco-sandbox_rules.yaml
+if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
+  rule "stockade runtime watch (eBPF, upstream stable rules, 15 s): python reads /etc/shadow"
+  status=$(mktemp)
+  $S runtime watch --rules ../shared/rules/falco/falco_rules.yaml --duration 15 --status-file "$status" &
+  watcher=$!
+  for _ in $(seq 1 100); do [ -s "$status" ] && break; sleep 0.1; done
+  .venv/bin/python -c "open('/etc/shadow').read()"
+  wait "$watcher"
+  rm -f "$status"
+else
+  rule "stockade runtime watch: skipped (needs root and bpftrace; make test installs bpftrace as root)"
+fi
 rule "stockade inventory: every workload scanned so far (database: $STOCKADE_DB)"
 $S inventory

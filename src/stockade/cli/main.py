@@ -5,27 +5,56 @@ Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or input erro
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 
 import click
 
 from stockade import __version__
-from stockade.cli.config_cmds import config, dockerfile, k8s
-from stockade.cli.db_cmds import db
-from stockade.cli.image_cmd import image
-from stockade.cli.inventory_cmd import inventory
-from stockade.cli.netpol_cmds import netpol
-from stockade.cli.rbac_cmds import rbac
-from stockade.cli.rules_cmds import runtime
-from stockade.cli.sbom_cmd import sbom
-from stockade.cli.scan_cmds import host, rootfs
 from stockade.errors import StockadeError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: command name → "module:attribute"; a command's module is imported only when that command runs (or
+#: when --help lists them all), so `stockade k8s` does not pay for the runtime sensor's imports
+COMMANDS: dict[str, str] = {
+    "host": "stockade.cli.scan_cmds:host",
+    "rootfs": "stockade.cli.scan_cmds:rootfs",
+    "image": "stockade.cli.image_cmd:image",
+    "sbom": "stockade.cli.sbom_cmd:sbom",
+    "inventory": "stockade.cli.inventory_cmd:inventory",
+    "k8s": "stockade.cli.config_cmds:k8s",
+    "dockerfile": "stockade.cli.config_cmds:dockerfile",
+    "config": "stockade.cli.config_cmds:config",
+    "db": "stockade.cli.db_cmds:db",
+    "netpol": "stockade.cli.netpol_cmds:netpol",
+    "rbac": "stockade.cli.rbac_cmds:rbac",
+    "runtime": "stockade.cli.runtime_cmds:runtime",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported on first use (click's documented lazy-loading
+    pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = target.partition(":")
+        command = getattr(importlib.import_module(module), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(
+    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+)
 @click.version_option(__version__, "--version", prog_name="stockade", message="%(prog)s %(version)s")
 def cli() -> None:
     """stockade — workload security for containers, hosts, functions and databases.
@@ -36,20 +65,6 @@ def cli() -> None:
     \b
     Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error, 3 runtime error.
     """
-
-
-cli.add_command(host)
-cli.add_command(rootfs)
-cli.add_command(image)
-cli.add_command(inventory)
-cli.add_command(k8s)
-cli.add_command(dockerfile)
-cli.add_command(config)
-cli.add_command(db)
-cli.add_command(netpol)
-cli.add_command(rbac)
-cli.add_command(runtime)
-cli.add_command(sbom)
 
 
 def _error(message: str, hint: str = "") -> None:

@@ -98,9 +98,10 @@ def _types(types: frozenset[str]) -> list[str]:
 @runtime.command("replay")
 @click.argument("events", type=click.File("rb"))
 @click.option(
-    "-r", "--rules", "rule_files", multiple=True, required=True, type=click.Path(dir_okay=False),
-    help="A Falco rules file (repeatable; loaded in order).",
+    "-r", "--rules", "rule_files", multiple=True, type=click.Path(dir_okay=False),
+    help="A Falco rules file (repeatable; loaded in order).  Default: stockade's own rule set.",
 )  # fmt: skip
+@click.option("--with-default", is_flag=True, help="Load stockade's own rule set as well as --rules.")
 @click.option(
     "--rule-matching",
     type=click.Choice(["first", "all"]),
@@ -118,19 +119,24 @@ def _types(types: frozenset[str]) -> list[str]:
 def replay_cmd(
     events: IO[bytes],
     rule_files: tuple[str, ...],
+    with_default: bool,
     rule_matching: str,
     fmt: str,
     min_priority: str | None,
     hostname: str | None,
     quiet: bool,
 ) -> None:
-    """Evaluate recorded EVENTS (JSON lines, '-' for standard input) and print alerts.
+    """Evaluate recorded EVENTS (JSON lines, '-' for standard input; `runtime watch --record` writes
+    them) and print alerts.
 
     Alerts are Falco-shaped JSON (time, rule, priority, output, output_fields, source, tags, hostname),
     one per line.  Malformed lines are counted and skipped.  Rules files with errors stop the replay
     (exit 2) after printing every error.
     """
-    rs = load_ruleset(rule_files, min_priority=min_priority)
+    from stockade.runtime.sensor import DEFAULT_RULES
+
+    files = (*((str(DEFAULT_RULES),) if with_default or not rule_files else ()), *rule_files)
+    rs = load_ruleset(files, min_priority=min_priority)
     if rs.errors:
         for line in _diag_lines(rs.diagnostics, warnings=False):
             click.echo(line, err=True)

@@ -97,7 +97,7 @@ def test_alpine_database(tmp_path: Path) -> None:
 
 def test_versions_line_up_with_secdb() -> None:
     """The fixture's origins and versions are those Alpine's secdb names (for later advisory tests)."""
-    secdb = Path("/work/shared/data/alpine-secdb/v3.11/main.yaml")
+    secdb = Path(__file__).resolve().parents[3].parent / "shared/data/alpine-secdb/v3.11/main.yaml"
     if not secdb.exists():
         pytest.skip(f"{secdb} not present")
     yaml = pytest.importorskip("yaml")

@@ -1,0 +1,154 @@
+"""``stockade runtime watch``: live detection.  The ``runtime`` group, ``runtime rules validate`` and
+``runtime replay`` (of what ``watch --record`` saves) are in :mod:`stockade.cli.rules_cmds`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from stockade.cli.rules_cmds import runtime
+from stockade.errors import InputError, StockadeError
+from stockade.runtime.enrich.pipeline import Enricher
+from stockade.runtime.enrich.runtime import RuntimeInspector
+from stockade.runtime.respond.actions import ACTIONS, Responder
+from stockade.runtime.sensor import DEFAULT_RULES, Sensor, load_engine
+from stockade.runtime.sink.sinks import open_sink
+
+SOURCES = ("ebpf", "falco-json", "tetragon-json")
+
+
+def _engine(rules: tuple[str, ...], with_default: bool, rule_matching: str):  # type: ignore[no-untyped-def]
+    files = [*([str(DEFAULT_RULES)] if with_default or not rules else []), *rules]
+    engine, errors = load_engine(files, rule_matching)
+    if errors:
+        raise InputError(
+            f"rules failed to load: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1 else "")
+        )
+    return engine, files
+
+
+def _actions(specs: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for s in specs:
+        rule, _, action = s.rpartition("=")
+        if not rule or action not in ACTIONS:
+            raise InputError(f"--action takes RULE=kill or RULE=stop, not {s!r}")
+        out[rule] = action
+    return out
+
+
+@runtime.command()
+@click.option(
+    "--rules",
+    "rules",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Falco rules file (repeatable); replaces the default set unless --with-default.",
+)
+@click.option("--with-default", is_flag=True, help="Load stockade's default rules as well as --rules.")
+@click.option("--source", type=click.Choice(SOURCES), default="ebpf", show_default=True)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="File for falco-json/tetragon-json.",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    default=("stdout",),
+    show_default=True,
+    help="stdout, jsonl:FILE, webhook:URL, syslog (repeatable).",
+)
+@click.option(
+    "--record",
+    type=click.Path(dir_okay=False),
+    help="Save enriched events (JSON lines) for `runtime replay`.",
+)
+@click.option("--respond", is_flag=True, help="Enforce responses (default: monitor mode, count only).")
+@click.option("--action", "actions", multiple=True, help="RULE=kill|stop: respond to a rule (repeatable).")
+@click.option("--duration", type=float, help="Stop after S seconds.")
+@click.option("--rule-matching", type=click.Choice(["first", "all"]), default="first", show_default=True)
+@click.option(
+    "--podman-arg",
+    "podman_args",
+    multiple=True,
+    help="Extra podman argument for inspect/stop (e.g. --root=DIR).",
+)
+@click.option(
+    "--status-file",
+    type=click.Path(dir_okay=False),
+    help="Write the status line as JSON here when ready and at exit.",
+)
+def watch(
+    rules: tuple[str, ...], with_default: bool, source: str, input_path: str | None, outputs: tuple[str, ...],
+    record: str | None, respond: bool, actions: tuple[str, ...], duration: float | None, rule_matching: str,
+    podman_args: tuple[str, ...], status_file: str | None,
+) -> None:  # fmt: skip
+    """Stream Falco-shaped alerts for live events."""
+    engine, files = _engine(rules, with_default, rule_matching)
+    sinks = [open_sink(o) for o in outputs]
+    responder = Responder(enforce=respond, by_rule=_actions(actions), podman_args=podman_args)
+    rec = open(record, "ab") if record else None  # noqa: SIM115
+    enricher = Enricher(RuntimeInspector(podman_args)) if source == "ebpf" else None
+    sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
+    src = _source(source, input_path)
+    try:
+        src.start()
+        blind = "; ".join(src.BLIND_SPOTS)
+        click.echo(
+            f"stockade: source {src.NAME} ready; rules: {', '.join(files)}; cannot see: {blind}", err=True
+        )
+        _status(status_file, {"state": "ready", "source": src.NAME})
+        try:
+            stats = sensor.run(src, duration)
+        except KeyboardInterrupt:
+            stats = sensor.stats
+    finally:
+        src.stop()
+        for s in sinks:
+            s.close()
+        if rec:
+            rec.close()
+    summary = {
+        **stats.to_dict(),
+        "responses_would": dict(responder.would),
+        "responses_done": dict(responder.done),
+    }
+    for entry in responder.log:
+        click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
+    click.echo(f"stockade: status {json.dumps(summary, sort_keys=True)}", err=True)
+    _status(status_file, {"state": "done", **summary})
+
+
+def _status(path: str | None, obj: dict[str, object]) -> None:
+    if path:
+        Path(path).write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
+
+
+def _source(name: str, path: str | None):  # type: ignore[no-untyped-def]
+    if name == "ebpf":
+        from stockade.runtime.source.ebpf import EbpfSource
+
+        return EbpfSource()
+    if path is None:
+        raise InputError(f"--source {name} needs --input FILE")
+    if name == "falco-json":
+        from stockade.runtime.source.falco_json import FalcoJsonSource
+
+        return FalcoJsonSource(path)
+    from stockade.runtime.source.tetragon_json import TetragonJsonSource
+
+    return TetragonJsonSource(path)
+
+
+def main() -> None:  # pragma: no cover - used by tests as a subprocess entry point
+    try:
+        runtime.main(standalone_mode=True)
+    except StockadeError as exc:
+        click.echo(f"stockade: error: {exc}", err=True)
+        sys.exit(exc.exit_code)

@@ -1,0 +1,354 @@
+"""Decoding the eBPF program's text records into Falco-shaped event dicts.
+
+The record layout is documented in :mod:`stockade.runtime.source.bpfprog`.  String arguments arrive as
+``P`` parts keyed by ``(tid, timestamp)`` before the record that completes them; an exec's argv parts are
+printed at ``execve`` entry and completed by ``sched_process_exec`` (possibly on another CPU, so an exec
+whose parts are not complete yet waits, for at most ``EXEC_WAIT_NS``).  Field names and argument names are
+Falco's (https://falco.org/docs/reference/rules/supported-fields/, the driver's event table).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from stockade.model.event import Event
+from stockade.runtime.source import decode
+from stockade.runtime.source.bpfprog import BY_NR
+
+OVERLAYFS_MAGIC = 0x794C7630
+EXEC_WAIT_NS = 200_000_000
+PART_TTL_NS = 10_000_000_000
+#: internal keys the enrichers read and remove
+K_CGROUP, K_OVERLAY = "_cgroup_id", "_exe_overlay"
+
+#: S-record argument names per syscall, in the order of the syscall's arguments (None: not shown)
+ARG_NAMES: dict[str, tuple[str | None, ...]] = {
+    "unlink": ("path",),
+    "unlinkat": ("dirfd", "name", "flags"),
+    "rename": ("oldpath", "newpath"),
+    "renameat": ("olddirfd", "oldpath", "newdirfd", "newpath"),
+    "renameat2": ("olddirfd", "oldpath", "newdirfd", "newpath"),
+    "chmod": ("filename", "mode"),
+    "fchmod": ("fd", "mode"),
+    "fchmodat": ("dirfd", "filename", "mode"),
+    "fchmodat2": ("dirfd", "filename", "mode"),
+    "chown": ("path", "uid", "gid"),
+    "lchown": ("path", "uid", "gid"),
+    "fchown": ("fd", "uid", "gid"),
+    "fchownat": ("dirfd", "pathname", "uid", "gid"),
+    "mkdir": ("path", "mode"),
+    "mkdirat": ("dirfd", "path", "mode"),
+    "symlink": ("target", "linkpath"),
+    "symlinkat": ("target", "linkdirfd", "linkpath"),
+    "link": ("oldpath", "newpath"),
+    "linkat": ("olddir", "oldpath", "newdir", "newpath"),
+    "setuid": ("uid",),
+    "setgid": ("gid",),
+    "setreuid": ("ruid", "euid"),
+    "setregid": ("rgid", "egid"),
+    "setresuid": ("ruid", "euid", "suid"),
+    "setresgid": ("rgid", "egid", "sgid"),
+    "capset": (),
+    "ptrace": ("request", "pid"),
+    "init_module": (None, None, "uargs"),
+    "finit_module": ("fd", "uargs", "flags"),
+    "mount": ("dev", "dir", "type", "flags"),
+    "umount2": ("name", "flags"),
+    "memfd_create": ("name", "flags"),
+    "dup2": ("oldfd", "newfd"),
+    "dup3": ("oldfd", "newfd", "flags"),
+    "socket": ("domain", "type", "proto"),
+    "listen": ("fd", "backlog"),
+    "unshare": ("flags",),
+    "setns": ("fd", "nstype"),
+    "bpf": ("cmd",),
+}
+FD32 = {"dirfd", "olddirfd", "newdirfd", "linkdirfd", "olddir", "newdir", "fd", "oldfd", "newfd"}
+MODE_ARGS = {"mode"}
+FAMILIES = {2: "ipv4", 10: "ipv6"}
+
+
+def _cwd(pid: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/cwd")
+    except OSError:
+        return None
+
+
+def absolute(path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
+    """``path`` made absolute against the process's cwd (or ``dirfd``), as Falco's fd.name is."""
+    if path.startswith("/") or not path:
+        return path
+    base = _cwd(pid) if dirfd == decode.AT_FDCWD else _fdpath(pid, dirfd)
+    return os.path.normpath(os.path.join(base, path)) if base else path
+
+
+def _fdpath(pid: int, fd: int) -> str | None:
+    try:
+        return os.readlink(f"/proc/{pid}/fd/{fd}")
+    except OSError:
+        return None
+
+
+class Decoder:
+    """Turns records into events; ``lost`` counts events the kernel dropped or that could not be decoded."""
+
+    def __init__(self) -> None:
+        self.parts: dict[tuple[int, int], dict[int, str]] = {}
+        #: pid → (deadline, E record fields, events of that pid that arrived after it)
+        self.pending: dict[int, tuple[int, list[str], list[Event]]] = {}
+        self.sockets: dict[tuple[int, int], Event] = {}
+        self.seq = 0
+        self.malformed = 0
+        self.last_malformed = ""
+        self.offset = time.time_ns() - time.monotonic_ns()
+
+    # -- records -------------------------------------------------------------------------------------------
+    def feed(self, line: str) -> list[Event]:
+        out = self._feed(line)
+        if not self.pending or not out:
+            return out
+        kept = []
+        for ev in out:
+            held = self.pending.get(ev["proc.pid"])
+            if held is not None and ev["evt.type"] not in ("execve", "execveat"):
+                held[2].append(ev)
+            else:
+                kept.append(ev)
+        return kept
+
+    def _feed(self, line: str) -> list[Event]:
+        f = line.rstrip("\n").split("\x1f")
+        tag = f[0]
+        try:
+            if tag == "P":
+                key = (int(f[1]), int(f[2]))
+                self.parts.setdefault(key, {})[int(f[3])] = "\x1f".join(f[4:])
+                return self._retry_pending(key) if int(f[3]) == -9 else []
+            if tag == "S":
+                return self._syscall(f)
+            if tag == "N":
+                return self._net(f)
+            if tag == "E":
+                return self._exec(f, force=False)
+            if tag == "K":
+                ev = self._base("clone", f[1:9])
+                child = int(f[9])
+                ev["evt.rawres"] = child
+                ev["evt.args"] = {"res": child}
+                return [ev]
+            if tag == "X":
+                ev = self._base("procexit", f[1:9])
+                ev["evt.args"] = {"status": int(f[9])}
+                return [ev]
+        except (IndexError, ValueError):
+            self.malformed += 1
+            self.last_malformed = line
+            return []
+        if tag != "READY":
+            self.malformed += 1
+            self.last_malformed = line
+        return []
+
+    def flush(self, now_mono: int | None = None, *, force: bool = False) -> list[Event]:
+        """Execs that waited long enough for their argv; old parts are dropped."""
+        now = time.monotonic_ns() if now_mono is None else now_mono
+        out: list[Event] = []
+        for pid, (deadline, _rec, _held) in list(self.pending.items()):
+            if force or deadline <= now:
+                out.extend(self._release(pid))
+        if len(self.parts) > 4096:
+            self.parts = {k: v for k, v in self.parts.items() if now - k[1] < PART_TTL_NS}
+        return out
+
+    # -- helpers -------------------------------------------------------------------------------------------
+    def _base(self, evtype: str, h: list[str]) -> Event:
+        ts, pid, tid, uid, gid, cg, comm, loginuid = h[:8]
+        self.seq += 1
+        return {
+            "evt.type": evtype,
+            "evt.dir": "<",
+            "evt.time": int(ts) + self.offset,
+            "evt.num": self.seq,
+            "proc.pid": int(pid),
+            "thread.tid": int(tid),
+            "proc.name": comm,
+            "user.uid": int(uid),
+            "group.gid": int(gid),
+            "user.loginuid": decode.s32(int(loginuid)),
+            K_CGROUP: int(cg),
+        }
+
+    def _take(self, tid: int, ts: int) -> dict[int, str]:
+        return self.parts.pop((tid, ts), {})
+
+    def _syscall(self, f: list[str]) -> list[Event]:
+        name = BY_NR.get(int(f[1]))
+        if name is None:
+            self.malformed += 1
+            return []
+        h = f[2:10]
+        ev = self._base(name, h)
+        ret, raw = int(f[10]), [int(x) for x in f[11:15]]
+        parts = self._take(int(h[2]), int(h[0]))
+        pid = ev["proc.pid"]
+        if name in ("open", "openat", "openat2"):
+            return [self._open(ev, ret, raw, parts.get(1, ""))]
+        args: dict[str, Any] = {"res": ret}
+        for i, arg in enumerate(ARG_NAMES.get(name, ())):
+            if arg is None:
+                continue
+            if i in parts:
+                args[arg] = parts[i]
+            elif arg in FD32:
+                args[arg] = decode.s32(raw[i])
+            elif arg in MODE_ARGS:
+                args[arg] = decode.mode(raw[i])
+            elif arg == "request":
+                args[arg] = decode.ptrace_request(raw[i])
+            else:
+                args[arg] = raw[i]
+        ev["evt.rawres"] = ret
+        ev["evt.args"] = args
+        if name in ("chmod", "fchmodat", "fchmodat2", "mkdir", "mkdirat", "unlinkat", "unlink"):
+            path = args.get("filename") or args.get("path") or args.get("name")
+            if isinstance(path, str):
+                ev["fs.path.name"] = absolute(path, pid, args.get("dirfd", decode.AT_FDCWD))
+        if name == "memfd_create" and ret >= 0:
+            ev["fd.num"], ev["fd.type"], ev["fd.name"] = ret, "memfd", f"memfd:{args.get('name', '')}"
+        if name in ("dup2", "dup3"):
+            sock = self.sockets.get((pid, int(args.get("oldfd", -1))))
+            if sock:
+                ev.update(sock)
+            ev["fd.num"] = ret
+        if name == "listen":
+            sock = self.sockets.get((pid, int(args["fd"])))
+            if sock:
+                ev.update(sock)
+        return [ev]
+
+    def _open(self, ev: Event, ret: int, raw: list[int], path: str) -> Event:
+        dirfd, flags, mode = decode.s32(raw[0]), raw[2], raw[3]
+        name = absolute(path, ev["proc.pid"], dirfd)
+        ev["evt.rawres"] = ret
+        args: dict[str, Any] = {
+            "fd": ret,
+            "name": name,
+            "flags": decode.open_flags(flags),
+            "mode": decode.mode(mode),
+        }
+        if ev["evt.type"] != "open":
+            args["dirfd"] = dirfd
+        ev["evt.args"] = args
+        ev["fd.num"] = ret if ret >= 0 else -1
+        ev["fd.name"] = name
+        ev["fd.type"] = "directory" if flags & 0o200000 else "file"
+        return ev
+
+    def _net(self, f: list[str]) -> list[Event]:
+        name = BY_NR.get(int(f[1]), "connect")
+        h = f[2:10]
+        ev = self._base(name, h)
+        ret, fd, fam, port, addr = int(f[10]), decode.s32(int(f[11])), int(f[12]), int(f[13]), f[14]
+        ftype = FAMILIES.get(fam, "ipv4")
+        ev["evt.rawres"] = ret
+        ev["fd.type"] = ftype
+        ev["fd.sockfamily"] = "ip"
+        if name == "connect":
+            ev["fd.num"] = fd
+            ev.update({"fd.sip": addr, "fd.sport": port, "fd.rip": addr, "fd.rport": port})
+            ev["fd.name"] = f"->{addr}:{port}"
+            ev["evt.args"] = {"res": ret, "tuple": f"->{addr}:{port}", "fd": fd}
+        elif name == "bind":
+            ev["fd.num"] = fd
+            ev.update({"fd.sip": addr, "fd.sport": port, "fd.lip": addr, "fd.lport": port})
+            ev["fd.name"] = f"{addr}:{port}"
+            ev["evt.args"] = {"res": ret, "addr": f"{addr}:{port}"}
+        else:  # accept: the peer is the client
+            ev["fd.num"] = ret
+            ev.update({"fd.cip": addr, "fd.cport": port, "fd.rip": addr, "fd.rport": port})
+            ev["fd.name"] = f"{addr}:{port}->"
+            ev["evt.args"] = {"fd": ret, "tuple": f"{addr}:{port}->"}
+        if ret >= 0 or ret == -115:  # EINPROGRESS
+            key_fd = ret if name.startswith("accept") else fd
+            sock = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
+            if len(self.sockets) > 65536:
+                self.sockets.clear()
+            self.sockets[(ev["proc.pid"], key_fd)] = sock
+        return [ev]
+
+    def _retry_pending(self, key: tuple[int, int]) -> list[Event]:
+        for pid, (_, rec, _held) in self.pending.items():
+            if (int(rec[9]), int(rec[17])) == key:
+                return self._release(pid)
+        return []
+
+    def _release(self, pid: int) -> list[Event]:
+        _deadline, rec, held = self.pending.pop(pid)
+        return self._exec(rec, force=True) + held
+
+    def _exec(self, f: list[str], *, force: bool) -> list[Event]:
+        h = f[1:9]
+        old_pid, enter_ts = int(f[9]), int(f[17])
+        argv_parts = self.parts.get((old_pid, enter_ts))
+        if not force and (argv_parts is None or -9 not in argv_parts):
+            pid = int(h[1])
+            if pid in self.pending:  # a second exec before the first completed: release the first
+                out = self._release(pid)
+                self.pending[pid] = (time.monotonic_ns() + EXEC_WAIT_NS, f, [])
+                return out
+            self.pending[pid] = (time.monotonic_ns() + EXEC_WAIT_NS, f, [])
+            return []
+        argv_parts = self._take(old_pid, enter_ts)
+        own = self._take(int(h[2]), int(h[0]))
+        n = int(argv_parts.get(-9, "0") or 0)
+        argv = [argv_parts.get(i, "") for i in range(n)]
+        ev = self._base("execve", h)
+        pid = ev["proc.pid"]
+        filename = own.get(-3) or argv_parts.get(-1, "")
+        dentry = own.get(-2, "")
+        memfd = dentry.startswith("memfd:")
+        if filename.startswith("/dev/fd/") or not argv_parts.get(-1, "x"):
+            ev["evt.type"] = "execveat"
+        cwd = _cwd(pid)
+        exepath = (
+            dentry if memfd else (os.path.normpath(os.path.join(cwd or "/", filename)) if filename else "")
+        )
+        ppid, tty, magic = int(f[10]), int(f[11]), int(f[12])
+        ev.update(
+            {
+                "evt.rawres": 0,
+                "proc.exe": argv[0] if argv else filename,
+                "proc.exepath": exepath,
+                "proc.args": argv[1:],
+                "proc.ppid": ppid,
+                "proc.tty": tty,
+                "proc.vpid": pid,
+                "proc.start_ts": ev["evt.time"],
+                "proc.is_exe_from_memfd": memfd,
+                "proc.exe_ino": int(f[13]),
+                "thread.cap_effective": decode.caps(int(f[14])),
+                "thread.cap_permitted": decode.caps(int(f[15])),
+                "thread.cap_inheritable": decode.caps(int(f[16])),
+                K_OVERLAY: magic == OVERLAYFS_MAGIC,
+            }
+        )
+        if cwd is not None:
+            ev["proc.cwd"] = cwd if cwd.endswith("/") else cwd + "/"
+        flags = ["EXE_FROM_MEMFD"] if memfd else []
+        ev["evt.args"] = {
+            "res": 0,
+            "exe": ev["proc.exe"],
+            "args": " ".join(argv[1:]),
+            "tid": ev["thread.tid"],
+            "pid": pid,
+            "ptid": ppid,
+            "cwd": ev.get("proc.cwd", ""),
+            "tty": tty,
+            "loginuid": ev["user.loginuid"],
+            "flags": "|".join(flags) or "0",
+            "filename": filename,
+        }
+        return [ev]

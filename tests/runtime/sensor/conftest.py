@@ -1,0 +1,162 @@
+"""A real sensor and a real podman container, shared by the tests of this folder.
+
+`runtime watch` runs once for the session (bpftrace takes ~5 s to attach) with the three upstream Falco rule
+files and ``--rule-matching all``, recording every enriched event; tests act, then wait for the alert.
+Podman uses a private store under a temp dir, ``runc`` and a containers.conf given by ``CONTAINERS_CONF``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FALCO = Path(__file__).resolve().parents[3].parent / "shared" / "rules" / "falco"
+UPSTREAM = [
+    FALCO / "falco_rules.yaml",
+    FALCO / "falco-incubating_rules.yaml",
+    FALCO / "falco-sandbox_rules.yaml",
+]
+CONF = '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n'
+
+
+def skip_reason() -> str | None:
+    from stockade.runtime.source.ebpf import unavailable_reason
+
+    return unavailable_reason()
+
+
+class Podman:
+    def __init__(self, tmp: Path) -> None:
+        (tmp / "containers.conf").write_text(CONF, encoding="utf-8")
+        self.args = (
+            "--root",
+            str(tmp / "root"),
+            "--runroot",
+            str(tmp / "run"),
+            "--storage-driver",
+            "overlay",
+        )
+        self.env = {**os.environ, "CONTAINERS_CONF": str(tmp / "containers.conf")}
+        self.tmp = tmp
+
+    def __call__(
+        self, *cmd: str, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run(
+            ["podman", *self.args, "--runtime", "runc", *cmd], capture_output=True, text=True, env=self.env,
+            timeout=timeout,
+        )  # fmt: skip
+        if check and done.returncode != 0:
+            raise AssertionError(f"podman {' '.join(cmd)} failed: {done.stderr.strip()}")
+        return done
+
+    def image(self, tag: str) -> str:
+        """An image made offline: ``podman import`` of a busybox-static rootfs with passwd and shadow."""
+        rootfs = self.tmp / "rootfs"
+        for d in ("bin", "etc", "tmp", "root"):
+            (rootfs / d).mkdir(parents=True, exist_ok=True)
+        shutil.copy("/bin/busybox", rootfs / "bin/busybox")
+        for applet in ("sh", "cat", "ln", "chmod", "nc", "ls", "cp", "sleep", "echo", "true", "touch"):
+            (rootfs / "bin" / applet).symlink_to("busybox")
+        (rootfs / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\n", encoding="utf-8")
+        (rootfs / "etc/shadow").write_text("root:*:19000:0:99999:7:::\n", encoding="utf-8")
+        tar = self.tmp / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(rootfs), "-cf", str(tar), "."], check=True)
+        self("import", str(tar), tag)
+        return tag
+
+
+class Watch:
+    def __init__(self, tmp: Path, podman: Podman) -> None:
+        self.alerts_path = tmp / "alerts.jsonl"
+        self.record = tmp / "events.jsonl"
+        self.status = tmp / "status.json"
+        rules = [a for p in UPSTREAM for a in ("--rules", str(p))]
+        podman_args = [f"--podman-arg={a}" for a in podman.args]
+        cmd = [
+            sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch", *rules,
+            "--rule-matching", "all", "--output", f"jsonl:{self.alerts_path}", "--record", str(self.record),
+            "--status-file", str(self.status), *podman_args,
+        ]  # fmt: skip
+        self.stderr = (tmp / "watch.err").open("w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=podman.env)
+        deadline = time.monotonic() + 90
+        while not self.status.exists():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"runtime watch did not start: {(tmp / 'watch.err').read_text()}")
+            time.sleep(0.2)
+
+    def alerts(self) -> list[dict[str, Any]]:
+        if not self.alerts_path.exists():
+            return []
+        return [json.loads(x) for x in self.alerts_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 15) -> dict[str, Any] | None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for a in self.alerts():
+                if pred(a):
+                    return a
+            time.sleep(0.25)
+        return None
+
+    def stop(self) -> dict[str, Any]:
+        self.proc.send_signal(2)
+        self.proc.wait(timeout=30)
+        self.stderr.close()
+        data: dict[str, Any] = json.loads(self.status.read_text(encoding="utf-8"))
+        return data
+
+
+@pytest.fixture(scope="session")
+def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    for tool in ("podman", "runc"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed (Debian package {tool})")
+    if not os.path.exists("/bin/busybox"):
+        pytest.skip("busybox is not installed (Debian package busybox-static)")
+    # podman refuses a runroot path over 50 characters, which pytest-xdist's temp paths exceed
+    tmp = Path(tempfile.mkdtemp(prefix="stk-pm-"))
+    try:
+        yield Podman(tmp)
+    finally:
+        p = Podman(tmp)
+        subprocess.run(["podman", *p.args, "system", "reset", "--force"], env=p.env, capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def container(podman: Podman) -> Iterator[tuple[str, str]]:
+    image = podman.image("localhost/stk-sensor-test:1")
+    cid = podman(
+        "run", "-d", "--network", "host", "--name", "stk-sensor-c1", image, "/bin/sleep", "600"
+    ).stdout
+    try:
+        yield cid.strip(), image
+    finally:
+        podman("rm", "-f", "-t", "0", "stk-sensor-c1", check=False)
+
+
+@pytest.fixture(scope="session")
+def watch(
+    podman: Podman, container: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Watch]:
+    w = Watch(tmp_path_factory.mktemp("watch"), podman)
+    try:
+        yield w
+    finally:
+        if w.proc.poll() is None:
+            w.stop()

@@ -1,0 +1,186 @@
+"""Real kernel events from real processes, on the host and in a real podman container, each raising the
+expected upstream Falco rule with the right container attribution; a benign run raises none."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.runtime.sensor.conftest import Podman, Watch
+
+# one worker runs them all: one sensor session, not one per pytest-xdist worker
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("ebpf-sensor")]
+
+
+def _rule(name: str, **fields: Any) -> Any:
+    def pred(a: dict[str, Any]) -> bool:
+        of = a.get("output_fields", {})
+        return a["rule"] == name and all(str(of.get(k)) == str(v) for k, v in fields.items())
+
+    return pred
+
+
+def test_read_shadow_by_untrusted_program(watch: Watch) -> None:
+    marker = "stk-shadow-reader"
+    subprocess.run([sys.executable, "-c", f"open('/etc/shadow').read()  # {marker}"], check=True)
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Read sensitive file untrusted", **{"fd.name": "/etc/shadow"})(a)
+            and marker in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+    assert a["output_fields"]["proc.name"].startswith("python")
+
+
+def test_symlink_over_sensitive_file(watch: Watch, tmp_path: Path) -> None:
+    link = tmp_path / "shadow-link"
+    os.symlink("/etc/shadow", link)
+    a = watch.wait_for(_rule("Create Symlink Over Sensitive Files", **{"evt.arg.linkpath": str(link)}))
+    assert a is not None
+
+
+def test_memfd_exec(watch: Watch) -> None:
+    code = (
+        "import os\nfd = os.memfd_create('stkfileless')\n"
+        "os.write(fd, open('/bin/true', 'rb').read())\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n    os.execve(fd, ['stkfileless'], {})\n"
+        "os.waitpid(pid, 0)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    a = watch.wait_for(
+        lambda a: (
+            a["rule"] == "Fileless execution via memfd_create"
+            and "stkfileless" in a["output_fields"].get("proc.exepath", "")
+        )
+    )
+    assert a is not None
+
+
+def test_setuid_bit(watch: Watch, tmp_path: Path) -> None:
+    f = tmp_path / "suid-me"
+    f.write_text("x")
+    subprocess.run(["chmod", "u+s", str(f)], check=True)
+    a = watch.wait_for(_rule("Set Setuid or Setgid bit", **{"evt.arg.filename": str(f)}))
+    assert a is not None
+    assert "S_ISUID" in a["output_fields"]["evt.arg.mode"]
+
+
+def _events(watch: Watch) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(x) for x in watch.record.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def test_terminal_shell_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
+    cid, image = container
+    podman("exec", "-t", "stk-sensor-c1", "/bin/sh", "-c", "echo stk-tty-shell")
+    a = watch.wait_for(_rule("Terminal shell in container"))
+    assert a is not None
+    execs = [
+        e
+        for e in _events(watch)
+        if e.get("evt.type") == "execve"
+        and e.get("proc.name") == "sh"
+        and "stk-tty-shell" in str(e.get("proc.args"))
+    ]
+    assert execs and execs[0]["container.id"] == cid[:12]
+    assert execs[0]["container.image"] == image
+    assert execs[0]["proc.tty"] != 0
+
+
+@pytest.mark.parametrize(
+    ("path", "rule"),
+    [("/etc/stk-written", "Write below etc"), ("/bin/stk-written", "Write below binary dir")],
+)
+def test_write_below_system_dirs_in_container(
+    watch: Watch, podman: Podman, container: tuple[str, str], path: str, rule: str
+) -> None:
+    cid, _image = container
+    podman("exec", "stk-sensor-c1", "/bin/touch", path)
+    a = watch.wait_for(_rule(rule, **{"fd.name": path}))
+    assert a is not None
+    ev = [e for e in _events(watch) if e.get("fd.name") == path and e.get("proc.name") == "touch"]
+    assert ev and ev[0]["container.id"] == cid[:12]
+
+
+def test_netcat_from_container_to_loopback(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
+    cid, image = container
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    port = srv.getsockname()[1]
+    got: list[bytes] = []
+
+    def accept() -> None:
+        conn, _ = srv.accept()
+        got.append(conn.recv(100))
+        conn.close()
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    podman("exec", "stk-sensor-c1", "/bin/nc", "127.0.0.1", str(port), "-e", "/bin/echo")
+    t.join(10)
+    srv.close()
+    a = watch.wait_for(_rule("Netcat Remote Code Execution in Container"))
+    assert a is not None
+    conns = [e for e in _events(watch) if e.get("evt.type") == "connect" and e.get("fd.sport") == port]
+    assert conns and conns[0]["container.id"] == cid[:12] and conns[0]["container.image"] == image
+
+
+def test_drift_binary_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
+    cid, _image = container
+    podman("cp", "/bin/busybox", "stk-sensor-c1:/tmp/true")
+    podman("exec", "stk-sensor-c1", "/tmp/true")
+    a = watch.wait_for(_rule("Drop and execute new binary in container", **{"proc.exe": "/tmp/true"}))
+    assert a is not None
+    ev = [e for e in _events(watch) if e.get("proc.exepath") == "/tmp/true"]
+    assert ev and ev[0]["container.id"] == cid[:12] and ev[0]["proc.is_exe_upper_layer"] is True
+
+
+def test_benign_run_raises_nothing(watch: Watch) -> None:
+    if shutil.which("cc") is None:
+        pytest.skip("no C compiler (Debian package gcc)")
+    before = len(watch.alerts())
+    with tempfile.TemporaryDirectory(prefix="stk-benign-") as d:
+        src = Path(d) / "hello.c"
+        src.write_text("int main(void) { return 0; }\n")
+        subprocess.run(["ls", "-l", d], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-c", "print(sum(range(10)))"], check=True, capture_output=True)
+        subprocess.run(["cc", "-o", str(Path(d) / "hello"), str(src)], check=True, cwd=d)
+        subprocess.run([str(Path(d) / "hello")], check=True)
+        import time
+
+        time.sleep(2)
+    benign = {"ls", "cc", "cc1", "as", "ld", "collect2", "hello", Path(sys.executable).name}
+    new = watch.alerts()[before:]
+    bad = [a for a in new if a["output_fields"].get("proc.name") in benign or "stk-benign-" in a["output"]]
+    assert bad == []
+
+
+def test_replay_with_default_rules(watch: Watch, tmp_path: Path) -> None:
+    """The recorded events, replayed with stockade's own rules, raise stockade's equivalents."""
+    from click.testing import CliRunner
+
+    from stockade.cli.runtime_cmds import runtime
+
+    copy = tmp_path / "events.jsonl"
+    copy.write_bytes(watch.record.read_bytes())
+    result = CliRunner().invoke(runtime, ["replay", str(copy), "--rule-matching", "all"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    rules = {json.loads(x)["rule"] for x in result.stdout.splitlines() if x.startswith("{")}
+    assert "Credential file read by unexpected program" in rules
+    assert "Link to credential file" in rules
+    assert "Fileless execution" in rules
