@@ -21,11 +21,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from stockade.errors import StoreError
+from stockade._internal import sqlite_schema
+from stockade._internal.sqlite_schema import Migration as Migration  # re-exported
 
 #: "STKD": the value of ``PRAGMA application_id`` in every stockade inventory.
 APPLICATION_ID = 0x53544B44
@@ -51,14 +50,6 @@ def decode_result(blob: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise ValueError("stored result is not a JSON object")
     return doc
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    description: str
-    statements: tuple[str, ...]
-    backfill: Callable[[sqlite3.Connection], None] | None = None
 
 
 _V1 = (
@@ -159,44 +150,19 @@ MIGRATIONS: tuple[Migration, ...] = (
 LATEST = MIGRATIONS[-1].version
 
 
-# One statement, so one read snapshot: another process may be creating the schema at this moment, and
-# separate reads could see its application_id before and its user_version after the commit.
-_HEADER = (
-    "SELECT (SELECT application_id FROM pragma_application_id), "
-    "(SELECT user_version FROM pragma_user_version), "
-    "(SELECT group_concat(name, ', ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
-    "ORDER BY name LIMIT 5))"
+_KIND = sqlite_schema.SchemaKind(
+    APPLICATION_ID,
+    what="stockade inventory",
+    schema="inventory",
+    wrong_file_hint="give a different --db path or STOCKADE_DB",
+    newer_hint="upgrade stockade, or use a different --db path",
 )
-
-
-def header(conn: sqlite3.Connection) -> tuple[int, int]:
-    """``(application_id, user_version)``."""
-    app, version, _ = conn.execute(_HEADER).fetchone()
-    return int(app), int(version)
+header = sqlite_schema.header
 
 
 def check(conn: sqlite3.Connection, path: str, latest: int | None = None) -> int:
     """The schema version of an openable database; ``StoreError`` for a newer or a foreign one."""
-    latest = MIGRATIONS[-1].version if latest is None else latest
-    app, version, tables = conn.execute(_HEADER).fetchone()
-    hint = "give a different --db path or STOCKADE_DB"
-    if app not in (0, APPLICATION_ID) or (app == 0 and version > 0):
-        raise StoreError(
-            f"{path}: a SQLite database of another program (application_id {app:#x}, "
-            f"user_version {version}), not a stockade inventory",
-            hint=hint,
-        )
-    if app == 0 and tables:
-        raise StoreError(
-            f"{path}: a SQLite database with other tables ({tables}), not a stockade inventory", hint=hint
-        )
-    if version > latest:
-        raise StoreError(
-            f"{path}: inventory schema version {version} was written by a newer stockade; this "
-            f"version reads schema versions up to {latest}",
-            hint="upgrade stockade, or use a different --db path",
-        )
-    return int(version)
+    return sqlite_schema.check(conn, path, _KIND, MIGRATIONS[-1].version if latest is None else latest)
 
 
 def migrate(conn: sqlite3.Connection, path: str, migrations: tuple[Migration, ...] | None = None) -> int:
@@ -212,15 +178,7 @@ def migrate(conn: sqlite3.Connection, path: str, migrations: tuple[Migration, ..
     conn.execute("BEGIN IMMEDIATE")
     try:
         before = check(conn, path, latest)
-        for step in steps:
-            if step.version <= before:
-                continue
-            for statement in step.statements:
-                conn.execute(statement)
-            if step.backfill is not None:
-                step.backfill(conn)
-        conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-        conn.execute(f"PRAGMA user_version = {latest}")
+        sqlite_schema.apply(conn, _KIND, steps, before)
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # some errors (disk full, I/O) have rolled back already

@@ -32,28 +32,19 @@ from __future__ import annotations
 
 import sqlite3
 import zlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 import orjson
 
-from stockade.errors import StoreError
+from stockade._internal import sqlite_schema
+from stockade._internal.sqlite_schema import Migration as Migration  # re-exported
 from stockade.model.advisory import Advisory, Affected, AffectedState, Range, RangeType
 
 #: "STKA": the value of ``PRAGMA application_id`` in every stockade advisory database.
 APPLICATION_ID = 0x53544B41
 _LEVEL = 1  # zlib level: level 6 takes ~3x as long for ~10% less
 _OPTIONS = orjson.OPT_NON_STR_KEYS  # YAML feeds may carry integer keys in database_specific
-
-
-@dataclass(frozen=True, slots=True)
-class Migration:
-    version: int
-    description: str
-    statements: tuple[str, ...]
-    backfill: Callable[[sqlite3.Connection], None] | None = None
 
 
 _V1 = (
@@ -131,38 +122,19 @@ MIGRATIONS: tuple[Migration, ...] = (
 )
 LATEST = MIGRATIONS[-1].version
 
-_HEADER = (
-    "SELECT (SELECT application_id FROM pragma_application_id), "
-    "(SELECT user_version FROM pragma_user_version), "
-    "(SELECT group_concat(name, ', ') FROM (SELECT name FROM sqlite_master WHERE type = 'table' "
-    "ORDER BY name LIMIT 5))"
+_KIND = sqlite_schema.SchemaKind(
+    APPLICATION_ID,
+    what="stockade advisory database",
+    schema="advisory database",
+    wrong_file_hint="give another path with --advisory-db or STOCKADE_ADVISORY_DB",
+    newer_hint="upgrade stockade, or use another --advisory-db path",
 )
-_HINT = "give another path with --advisory-db or STOCKADE_ADVISORY_DB"
 
 
 def check(conn: sqlite3.Connection, path: str, latest: int | None = None) -> int:
     """The schema version of a readable database (0: empty); ``StoreError`` for a foreign or newer one
     (newer than ``latest``, default :data:`LATEST`)."""
-    latest = LATEST if latest is None else latest
-    app, version, tables = conn.execute(_HEADER).fetchone()
-    if app not in (0, APPLICATION_ID) or (app == 0 and version > 0):
-        raise StoreError(
-            f"{path}: a SQLite database of another program (application_id {app:#x}), "
-            "not a stockade advisory database",
-            hint=_HINT,
-        )
-    if app == 0 and tables:
-        raise StoreError(
-            f"{path}: a SQLite database with other tables ({tables}), not a stockade advisory database",
-            hint=_HINT,
-        )
-    if version > latest:
-        raise StoreError(
-            f"{path}: advisory database schema version {version} was written by a newer stockade; "
-            f"this version reads schema versions up to {latest}",
-            hint="upgrade stockade, or use another --advisory-db path",
-        )
-    return int(version)
+    return sqlite_schema.check(conn, path, _KIND, LATEST if latest is None else latest)
 
 
 def migrate(conn: sqlite3.Connection, path: str, migrations: tuple[Migration, ...] | None = None) -> int:
@@ -171,15 +143,7 @@ def migrate(conn: sqlite3.Connection, path: str, migrations: tuple[Migration, ..
     Only ever called on a new file that is not live yet (a build), so no lock dance is needed."""
     migrations = MIGRATIONS if migrations is None else migrations
     before = check(conn, path, migrations[-1].version)
-    for step in migrations:
-        if step.version <= before:
-            continue
-        for statement in step.statements:
-            conn.execute(statement)
-        if step.backfill is not None:
-            step.backfill(conn)
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {migrations[-1].version}")
+    sqlite_schema.apply(conn, _KIND, migrations, before)
     conn.execute(
         "INSERT OR REPLACE INTO meta (key, value) VALUES ('schema', ?)", (str(migrations[-1].version),)
     )
