@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "netpol": "stockade.cli.netpol_cmds:netpol",
     "rbac": "stockade.cli.rbac_cmds:rbac",
     "runtime": "stockade.cli.runtime_cmds:runtime",
+    "secrets": "stockade.cli.secrets_cmd:secrets",
 }
 
 

@@ -10,58 +10,17 @@ appears in a finding.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from stockade.checks.dockerfile.common import DockerfileCheck
 from stockade.checks.dockerfile.model import Dockerfile, Instruction
-from stockade.checks.dockerfile.words import names
 from stockade.checks.interface import Violation
 from stockade.model.severity import Severity
+from stockade.secrets.names import literal, redact_assignments, secret_name
 
-_SECRET_PARTS = ("PASSWORD", "PASSWD", "SECRET", "APIKEY", "PRIVATEKEY", "ACCESSKEY", "CREDENTIAL", "AUTHKEY")
-_SECRET_TOKENS = frozenset({"TOKEN", "PASS", "PWD", "PW", "APIKEY", "SECRET"})
-_NOT_SECRET_SUFFIX = names(
-    "FILE PATH DIR URL URI ENDPOINT HOST PORT LENGTH LEN TTL EXPIRY EXPIRES TIMEOUT HEADER "
-    "TYPE ID NAME USER USERNAME ENABLED REQUIRED POLICY MIN MAX SIZE FORMAT VERSION MODE "
-    "LOCATION"
-)
-
-
-_REFERENCE = re.compile(r"^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$")
-_HARMLESS = frozenset({"true", "false", "yes", "no", "on", "off", "0", "1", "none", "null"})
-
-
-def secret_name(name: str) -> bool:
-    upper = name.upper()
-    tokens = [t for t in re.split(r"[_\-.]", upper) if t]
-    if not tokens or tokens[-1] in _NOT_SECRET_SUFFIX:
-        return False
-    if upper == "PWD" or upper == "OLDPWD":
-        return False
-    squashed = upper.replace("_", "").replace("-", "").replace(".", "")
-    if any(part in squashed for part in _SECRET_PARTS):
-        return True
-    return any(t in _SECRET_TOKENS or t.endswith("TOKEN") for t in tokens)
-
-
-def literal(value: str) -> bool:
-    value = value.strip()
-    return bool(value) and not _REFERENCE.match(value) and value.lower() not in _HARMLESS
-
-
-_ASSIGNMENT = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)=(?P<value>\"[^\"]*\"|'[^']*'|\S+)")
-
-
-def redact_assignments(text: str) -> str:
-    """``text`` (a build command, an image history line) with the value of every secret-looking
-    ``NAME=value`` replaced by ``<redacted>``."""
-
-    def repl(m: re.Match[str]) -> str:
-        name, value = m.group("name"), m.group("value").strip("\"'")
-        return f"{name}=<redacted>" if secret_name(name) and literal(value) else m.group(0)
-
-    return _ASSIGNMENT.sub(repl, text)
+# the name and value rules are the secret scanner's (one source for the Dockerfile check, the image
+# checks and ``stockade secrets``): re-exported here for the modules that import them from this one
+__all__ = ["SecretInEnvArg", "literal", "redact_assignments", "secret_name"]
 
 
 def _assignments(instr: Instruction) -> Iterator[tuple[str, str]]:
