@@ -1,9 +1,13 @@
 """Overhead of `stockade runtime watch` on a syscall-heavy workload, and the event rate it sustains.
 
-The workload (open/write/close loops, process spawns, TCP connects on loopback) runs alternately without
-and with the sensor (upstream stable rules) in the same run; the table shows the median of each.  Then
-the workload runs flat out under the sensor and the sensor's own status reports events/s and lost events.
-Needs root, bpftrace and BTF.  Usage: ``python benchmarks/runtime_overhead.py [--rounds N]``.
+The workload (open/write/close loops, process spawns, TCP connects on loopback) runs in with/without pairs
+in the same run: each pair runs it once without and once under a freshly started ``runtime watch --source
+ebpf`` (upstream stable rules), the order alternating from pair to pair so a drift of the machine favours
+neither side.  The table shows the median of each side, the median of the per-pair ratios and their
+quartiles (the spread says how much of the figure is noise).  The workload process is pinned to one CPU
+(``--pin``; the sensor may use all of them) to cut scheduler noise.  Then the workload runs flat out under
+the sensor and the sensor's status reports events/s and lost events.  Needs root, bpftrace and BTF.
+Usage: ``python benchmarks/runtime_overhead.py [--rounds N] [--scale X] [--pin CPU|none] [--no-burst]``.
 """
 
 from __future__ import annotations
@@ -22,9 +26,15 @@ from pathlib import Path
 RULES = str(Path(__file__).resolve().parents[1].parent / "shared" / "rules" / "falco" / "falco_rules.yaml")
 
 
-def workload(n_files: int = 3000, n_spawns: int = 60, n_connects: int = 600) -> float:
+#: tmpfs, so the file loop measures system calls, not ext4's flush-on-truncate writeback (~2 ms a file here)
+SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+
+def workload(
+    n_files: int = 20000, n_spawns: int = 100, n_connects: int = 1500, scratch: str | None = SCRATCH
+) -> float:
     t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory() as d:
+    with tempfile.TemporaryDirectory(dir=scratch) as d:
         for i in range(n_files):
             with open(os.path.join(d, f"f{i % 50}"), "w") as fh:
                 fh.write("x")
@@ -43,14 +53,21 @@ def workload(n_files: int = 3000, n_spawns: int = 60, n_connects: int = 600) -> 
     return time.perf_counter() - t0
 
 
-def start_watch(tmp: Path) -> tuple[subprocess.Popen[bytes], Path]:
+def start_watch(tmp: Path, cpus: set[int] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
     status = tmp / "status.json"
     status.unlink(missing_ok=True)
     cmd = [
-        sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch", "--rules", RULES,
-        "--output", f"jsonl:{tmp / 'alerts.jsonl'}", "--status-file", str(status),
+        sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch",
+        "--source", "ebpf", "--rules", RULES, "--output", f"jsonl:{tmp / 'alerts.jsonl'}",
+        "--status-file", str(status),
     ]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the sensor may use every CPU even when the workload is pinned
+    proc = subprocess.Popen(
+        cmd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: os.sched_setaffinity(0, cpus or ALL),
+    )
     while not status.exists():
         if proc.poll() is not None:
             raise SystemExit("runtime watch failed to start")
@@ -66,53 +83,86 @@ def stop_watch(proc: subprocess.Popen[bytes], status: Path) -> dict[str, int]:
     return {k: int(v) for k, v in data.items() if isinstance(v, int | float)}
 
 
+ALL = set(range(os.cpu_count() or 1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument(
+        "--rounds", type=int, default=10, help="with/without pairs (the sensor restarts each pair)"
+    )
+    ap.add_argument("--scale", type=float, default=2.0, help="workload size multiplier")
+    ap.add_argument("--pin", default="last", help="CPU for the workload ('last', a number, or 'none')")
+    ap.add_argument(
+        "--sensor-pin", default="", help="CPUs for the sensor and bpftrace, e.g. '0' (default: all)"
+    )
+    ap.add_argument("--no-burst", action="store_true", help="skip the throughput run")
+    ap.add_argument("--no-files", action="store_true", help="only process spawns and TCP connects")
+    ap.add_argument(
+        "--scratch", default=SCRATCH, help="directory of the file loop (default: /dev/shm, tmpfs)"
+    )
     args = ap.parse_args()
-    workload()  # warm caches
+    if args.pin != "none":
+        cpu = max(ALL) if args.pin == "last" else int(args.pin)
+        os.sched_setaffinity(0, {cpu})
+    size = {"n_files": 0 if args.no_files else int(20000 * args.scale), "n_spawns": int(100 * args.scale)}
+    size["n_connects"] = int(1500 * args.scale)
+    scratch = args.scratch
+    sensor_cpus = {int(c) for c in args.sensor_pin.split(",")} if args.sensor_pin else None
+    workload(**size, scratch=scratch)  # warm caches
     base: list[float] = []
     watched: list[float] = []
+    ratios: list[float] = []
+    events = lost = 0
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        proc, status = start_watch(tmp)
-        try:
-            for _ in range(args.rounds):
-                watched.append(workload())
-        finally:
-            during = stop_watch(proc, status)
-        for _ in range(args.rounds):
-            base.append(workload())
-        # a second with/without pair, so drift of the machine over the run shows in both medians
-        proc, status = start_watch(tmp)
-        try:
-            for _ in range(args.rounds):
-                watched.append(workload())
-        finally:
-            during2 = stop_watch(proc, status)
-        for _ in range(args.rounds):
-            base.append(workload())
-        # throughput: the workload flat out, several copies at once
-        proc, status = start_watch(tmp)
-        t0 = time.perf_counter()
-        try:
-            for _ in range(3):
-                workload(n_files=20000, n_spawns=100, n_connects=2000)
-        finally:
-            burst = stop_watch(proc, status)
-        burst_secs = time.perf_counter() - t0
+        for i in range(args.rounds):
+            # alternate the order inside each pair so drift of the machine does not favour one side
+            got: dict[bool, float] = {}
+            for with_sensor in (False, True) if i % 2 == 0 else (True, False):
+                if with_sensor:
+                    proc, status = start_watch(tmp, sensor_cpus)
+                    try:
+                        got[True] = workload(**size, scratch=scratch)
+                    finally:
+                        during = stop_watch(proc, status)
+                    events += int(during["events"])
+                    lost += int(during["lost_events"])
+                else:
+                    got[False] = workload(**size, scratch=scratch)
+            base.append(got[False])
+            watched.append(got[True])
+            ratios.append(got[True] / got[False])
+        burst: dict[str, int] = {}
+        burst_secs = 0.0
+        if not args.no_burst:
+            # throughput: the workload flat out, larger
+            proc, status = start_watch(tmp, sensor_cpus)
+            t0 = time.perf_counter()
+            try:
+                for _ in range(3):
+                    workload(n_files=100000, n_spawns=300, n_connects=5000, scratch=scratch)
+            finally:
+                burst_secs = time.perf_counter() - t0
+                burst = stop_watch(proc, status)
     mb, mw = statistics.median(base), statistics.median(watched)
-    print(f"{'measure':<44}{'value':>16}")
-    print(f"{'workload median without sensor (s)':<44}{mb:>16.3f}")
-    print(f"{'workload median with runtime watch (s)':<44}{mw:>16.3f}")
-    print(f"{'slowdown (%)':<44}{(mw / mb - 1) * 100:>16.1f}")
-    print(f"{'events (overhead rounds)':<44}{int(during['events']) + int(during2['events']):>16}")
-    print(
-        f"{'lost events (overhead rounds)':<44}{int(during['lost_events']) + int(during2['lost_events']):>16}"
-    )
-    print(f"{'burst: events':<44}{burst['events']!s:>16}")
-    print(f"{'burst: events/s sustained':<44}{int(burst['events']) / burst_secs:>16.0f}")
-    print(f"{'burst: lost events':<44}{burst['lost_events']!s:>16}")
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else [ratios[0]] * 3
+    print(f"{'measure':<48}{'value':>16}")
+    print(f"{'pairs (with/without, alternating order)':<48}{args.rounds:>16}")
+    print(f"{'workload pinned to CPU':<48}{args.pin:>16}")
+    print(f"{'sensor CPUs':<48}{args.sensor_pin or 'all':>16}")
+    print(f"{'workload per run':<48}{' '.join(f'{k[2:]}={v}' for k, v in size.items()):>16}")
+    print(f"{'workload median without sensor (s)':<48}{mb:>16.3f}")
+    print(f"{'workload median with runtime watch (s)':<48}{mw:>16.3f}")
+    print(f"{'slowdown, ratio of medians (%)':<48}{(mw / mb - 1) * 100:>16.1f}")
+    print(f"{'slowdown, median of paired ratios (%)':<48}{(statistics.median(ratios) - 1) * 100:>16.1f}")
+    print(f"{'paired ratios, quartiles 1..3 (%)':<48}{' / '.join(f'{(r - 1) * 100:.1f}' for r in q):>16}")
+    print(f"{'events seen (overhead rounds)':<48}{events:>16}")
+    print(f"{'lost events (overhead rounds)':<48}{lost:>16}")
+    if burst:
+        print(f"{'burst: events':<48}{burst['events']!s:>16}")
+        print(f"{'burst: events/s sustained':<48}{int(burst['events']) / burst_secs:>16.0f}")
+        print(f"{'burst: lost events':<48}{burst['lost_events']!s:>16}")
 
 
 if __name__ == "__main__":

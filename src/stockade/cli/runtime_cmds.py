@@ -13,11 +13,13 @@ from stockade.cli.rules_cmds import runtime
 from stockade.errors import InputError, StockadeError
 from stockade.runtime.enrich.pipeline import Enricher
 from stockade.runtime.enrich.runtime import RuntimeInspector
+from stockade.runtime.interface import EventSource
 from stockade.runtime.respond.actions import ACTIONS, Responder
 from stockade.runtime.sensor import DEFAULT_RULES, Sensor, load_engine
 from stockade.runtime.sink.sinks import open_sink
 
-SOURCES = ("ebpf", "falco-json", "tetragon-json")
+SOURCES = ("auto", "ebpf", "proc", "falco-json", "tetragon-json")
+LIVE = ("ebpf", "proc")
 
 
 def _engine(rules: tuple[str, ...], with_default: bool, rule_matching: str):  # type: ignore[no-untyped-def]
@@ -49,7 +51,13 @@ def _actions(specs: tuple[str, ...]) -> dict[str, str]:
     help="Falco rules file (repeatable); replaces the default set unless --with-default.",
 )
 @click.option("--with-default", is_flag=True, help="Load stockade's default rules as well as --rules.")
-@click.option("--source", type=click.Choice(SOURCES), default="ebpf", show_default=True)
+@click.option(
+    "--source",
+    type=click.Choice(SOURCES),
+    default="auto",
+    show_default=True,
+    help="auto: ebpf when it can run here, else the proc connector.",
+)
 @click.option(
     "--input",
     "input_path",
@@ -62,7 +70,7 @@ def _actions(specs: tuple[str, ...]) -> dict[str, str]:
     multiple=True,
     default=("stdout",),
     show_default=True,
-    help="stdout, jsonl:FILE, webhook:URL, syslog (repeatable).",
+    help="stdout, jsonl:FILE, webhook:URL, syslog, syslog:udp://HOST:PORT, syslog:unix:///PATH (repeatable).",
 )
 @click.option(
     "--record",
@@ -94,12 +102,13 @@ def watch(
     sinks = [open_sink(o) for o in outputs]
     responder = Responder(enforce=respond, by_rule=_actions(actions), podman_args=podman_args)
     rec = open(record, "ab") if record else None  # noqa: SIM115
-    enricher = Enricher(RuntimeInspector(podman_args)) if source == "ebpf" else None
+    src, why = _start_source(source, input_path)
+    enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
-    src = _source(source, input_path)
     try:
-        src.start()
         blind = "; ".join(src.BLIND_SPOTS)
+        if why:
+            click.echo(f"stockade: {why}", err=True)
         click.echo(
             f"stockade: source {src.NAME} ready; rules: {', '.join(files)}; cannot see: {blind}", err=True
         )
@@ -116,6 +125,8 @@ def watch(
             rec.close()
     summary = {
         **stats.to_dict(),
+        "source": src.NAME,
+        **{k: getattr(src, k) for k in ("unreadable", "partial", "overtaken", "error") if hasattr(src, k)},
         "responses_would": dict(responder.would),
         "responses_done": dict(responder.done),
     }
@@ -130,11 +141,44 @@ def _status(path: str | None, obj: dict[str, object]) -> None:
         Path(path).write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
 
 
-def _source(name: str, path: str | None):  # type: ignore[no-untyped-def]
+def _start_source(name: str, path: str | None) -> tuple[EventSource, str]:
+    """The started source, and why ``auto`` chose the proc connector ("" otherwise).
+
+    ``auto`` runs eBPF when it can (root, bpftrace, BTF, and bpftrace attaching its probes), else falls back
+    to the proc connector; an explicit ``--source`` never falls back.
+    """
+    if name != "auto":
+        src = _source(name, path)
+        src.start()
+        return src, ""
+    from stockade.runtime.source import ebpf, proc_connector
+
+    reason = ebpf.unavailable_reason()
+    if reason is None:
+        first = ebpf.EbpfSource()
+        try:
+            first.start()
+            return first, ""
+        except ebpf.SourceError as exc:
+            first.stop()
+            reason = str(exc)
+    pc_reason = proc_connector.unavailable_reason()
+    if pc_reason is not None:
+        raise InputError(f"no live source can run here: eBPF: {reason}; proc connector: {pc_reason}")
+    src = proc_connector.ProcConnectorSource()
+    src.start()
+    return src, f"eBPF unavailable ({reason}); falling back to the proc connector"
+
+
+def _source(name: str, path: str | None) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource
 
         return EbpfSource()
+    if name == "proc":
+        from stockade.runtime.source.proc_connector import ProcConnectorSource
+
+        return ProcConnectorSource()
     if path is None:
         raise InputError(f"--source {name} needs --input FILE")
     if name == "falco-json":

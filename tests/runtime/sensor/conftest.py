@@ -37,7 +37,11 @@ def skip_reason() -> str | None:
 
 class Podman:
     def __init__(self, tmp: Path) -> None:
-        (tmp / "containers.conf").write_text(CONF, encoding="utf-8")
+        # a private tmp_dir and file locks: the default /run/libpod ("alive" marker, lock files) and the
+        # /dev/shm/libpod_lock segment are shared by every podman store on the machine, so another store's
+        # `system reset` or lock numbering would mark this store's containers stopped
+        conf = CONF + f'tmp_dir = "{tmp / "libpod"}"\nlock_type = "file"\n'
+        (tmp / "containers.conf").write_text(conf, encoding="utf-8")
         self.args = (
             "--root",
             str(tmp / "root"),
@@ -76,19 +80,25 @@ class Podman:
         return tag
 
 
+WATCH = [sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch"]
+
+
 class Watch:
-    def __init__(self, tmp: Path, podman: Podman) -> None:
+    """``runtime watch`` in a subprocess; ``extra`` replaces the upstream rules (None: the upstream set)."""
+
+    def __init__(self, tmp: Path, podman: Podman, extra: list[str] | None = None) -> None:
         self.alerts_path = tmp / "alerts.jsonl"
         self.record = tmp / "events.jsonl"
         self.status = tmp / "status.json"
-        rules = [a for p in UPSTREAM for a in ("--rules", str(p))]
+        self.err_path = tmp / "watch.err"
+        rules = [a for p in UPSTREAM for a in ("--rules", str(p))] if extra is None else extra
         podman_args = [f"--podman-arg={a}" for a in podman.args]
         cmd = [
-            sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch", *rules,
+            *WATCH, *rules,
             "--rule-matching", "all", "--output", f"jsonl:{self.alerts_path}", "--record", str(self.record),
             "--status-file", str(self.status), *podman_args,
         ]  # fmt: skip
-        self.stderr = (tmp / "watch.err").open("w")
+        self.stderr = self.err_path.open("w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=podman.env)
         deadline = time.monotonic() + 90
         while not self.status.exists():
@@ -110,19 +120,24 @@ class Watch:
             time.sleep(0.25)
         return None
 
+    def events(self) -> list[dict[str, Any]]:
+        text = self.record.read_text(encoding="utf-8") if self.record.exists() else ""
+        return [json.loads(x) for x in text.splitlines() if x.strip()]
+
     def stop(self) -> dict[str, Any]:
-        self.proc.send_signal(2)
-        self.proc.wait(timeout=30)
-        self.stderr.close()
+        if self.proc.poll() is None:
+            self.proc.send_signal(2)
+            self.proc.wait(timeout=30)
+        if not self.stderr.closed:
+            self.stderr.close()
         data: dict[str, Any] = json.loads(self.status.read_text(encoding="utf-8"))
         return data
 
 
 @pytest.fixture(scope="session")
 def podman(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Podman]:
-    reason = skip_reason()
-    if reason:
-        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    if os.geteuid() != 0:
+        pytest.skip("the live sensor tests need root (containers, netlink, eBPF)")
     for tool in ("podman", "runc"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not installed (Debian package {tool})")
@@ -154,9 +169,31 @@ def container(podman: Podman) -> Iterator[tuple[str, str]]:
 def watch(
     podman: Podman, container: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Watch]:
+    reason = skip_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
     w = Watch(tmp_path_factory.mktemp("watch"), podman)
     try:
         yield w
     finally:
         if w.proc.poll() is None:
             w.stop()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep ``--dist loadgroup`` working on pytest 9: pytest-xdist 3.8 adds the ``@group`` suffix by assigning
+    ``item._nodeid``, which pytest 9 no longer reads (the node id lives in ``item._id``), so the sensor tests
+    were spread over workers, each starting its own sensors.  Add the suffix where pytest 9 reads it."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    try:
+        from _pytest.nodeid import NodeId
+    except ImportError:  # pytest < 9: xdist's own suffix works
+        return
+    for item in items:
+        mark = item.get_closest_marker("xdist_group")
+        if mark is None or "@" in item.nodeid.rpartition("]")[2] or not hasattr(item, "_id"):
+            continue
+        name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
+        item._id = NodeId.parse(f"{item.nodeid}@{name}")

@@ -172,7 +172,8 @@ def test_replay_with_default_rules(watch: Watch, tmp_path: Path) -> None:
     """The recorded events, replayed with stockade's own rules, raise stockade's equivalents."""
     from click.testing import CliRunner
 
-    from stockade.cli.runtime_cmds import runtime
+    import stockade.cli.runtime_cmds  # noqa: F401  (registers `runtime watch`)
+    from stockade.cli.rules_cmds import runtime
 
     copy = tmp_path / "events.jsonl"
     copy.write_bytes(watch.record.read_bytes())

@@ -10,7 +10,7 @@ from stockade.model.event import Event
 from stockade.runtime.enrich.cgroup import CgroupIds, container_from_path, container_of_pid
 from stockade.runtime.enrich.proctable import ProcTable
 from stockade.runtime.enrich.runtime import RuntimeInspector
-from stockade.runtime.source.records import K_CGROUP, K_OVERLAY
+from stockade.runtime.source.records import K_CGROUP, K_CGROUP_PATH, K_OVERLAY
 
 
 class Enricher:
@@ -24,6 +24,9 @@ class Enricher:
         self.users: dict[tuple[str, int], str] = {}
 
     def _container(self, ev: Event) -> tuple[str, str, str | None] | None:
+        cgpath = ev.pop(K_CGROUP_PATH, None)
+        if isinstance(cgpath, str):  # read when the event happened: authoritative, even for the host
+            return container_from_path(cgpath)
         cgid = ev.pop(K_CGROUP, None)
         if isinstance(cgid, int) and cgid > 1:
             if cgid not in self.by_cgid:

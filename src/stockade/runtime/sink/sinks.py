@@ -1,5 +1,9 @@
 """Alert sinks: ``stdout``, ``jsonl:FILE``, ``webhook:URL`` (HTTP POST of each alert as JSON), ``syslog``.
 
+``syslog`` goes through syslog(3) (``/dev/log``); ``syslog:udp://HOST:PORT`` and ``syslog:unix:///PATH``
+send the same message to a remote collector or another datagram socket, framed as RFC 3164 (BSD syslog):
+``<PRI>Mmm dd hh:mm:ss HOST stockade[PID]: MSG`` with PRI = facility daemon (3) * 8 + severity.
+
 Each alert is Falco's JSON output shape (:meth:`stockade.model.alert.Alert.to_dict`) plus, when the sensor
 adds them, ``lost_events`` and ``response``.
 """
@@ -7,8 +11,11 @@ adds them, ``lost_events`` and ``response``.
 from __future__ import annotations
 
 import json
+import os
+import socket
 import sys
 import syslog
+import time
 import urllib.request
 from typing import IO, Any
 
@@ -67,7 +74,42 @@ class SyslogSink:
         syslog.closelog()
 
 
-def open_sink(spec: str, stdout: IO[str] | None = None) -> StreamSink | WebhookSink | SyslogSink:
+class NetSyslogSink:
+    """RFC 3164 messages over UDP or a unix datagram socket."""
+
+    def __init__(self, address: str) -> None:
+        self.failures = 0
+        self.host = socket.gethostname()
+        if address.startswith("udp://"):
+            host, _, port = address[6:].rpartition(":")
+            if not host or not port.isdigit():
+                raise InputError(f"syslog UDP address needs HOST:PORT, not {address!r}")
+            family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+            self.sock = socket.socket(family, socket.SOCK_DGRAM)
+            self.dest: str | tuple[str, int] = (host.strip("[]"), int(port))
+        elif address.startswith("unix://"):
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+            self.dest = address[7:]
+        else:
+            raise InputError(f"syslog address must be udp://HOST:PORT or unix:///PATH, not {address!r}")
+
+    def emit(self, alert: dict[str, Any]) -> None:
+        pri = syslog.LOG_DAEMON | SYSLOG_LEVELS.get(str(alert.get("priority")), syslog.LOG_WARNING)
+        now = time.localtime()
+        stamp = f"{time.strftime('%b', now)} {now.tm_mday:2d} {time.strftime('%H:%M:%S', now)}"
+        msg = f"<{pri}>{stamp} {self.host} stockade[{os.getpid()}]: {_line(alert)}"
+        try:
+            self.sock.sendto(msg.encode(), self.dest)
+        except OSError:
+            self.failures += 1
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def open_sink(
+    spec: str, stdout: IO[str] | None = None
+) -> StreamSink | WebhookSink | SyslogSink | NetSyslogSink:
     if spec == "stdout":
         return StreamSink(stdout or sys.stdout)
     if spec.startswith("jsonl:"):
@@ -79,4 +121,8 @@ def open_sink(spec: str, stdout: IO[str] | None = None) -> StreamSink | WebhookS
         return WebhookSink(url)
     if spec == "syslog":
         return SyslogSink()
-    raise InputError(f"unknown output {spec!r}: expected stdout, jsonl:FILE, webhook:URL or syslog")
+    if spec.startswith("syslog:"):
+        return NetSyslogSink(spec[7:])
+    raise InputError(
+        f"unknown output {spec!r}: expected stdout, jsonl:FILE, webhook:URL, syslog or syslog:udp://HOST:PORT"
+    )

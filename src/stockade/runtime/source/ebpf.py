@@ -53,8 +53,8 @@ def ensure_tracefs() -> None:
 
 
 class EbpfSource:
-    NAME = NAME
-    BLIND_SPOTS = (
+    NAME: str = NAME
+    BLIND_SPOTS: tuple[str, ...] = (
         "reads of files outside the sensitive path prefixes",
         "socket protocol (fd.l4proto) and the local address of connects",
         "file descriptors opened before the sensor started",

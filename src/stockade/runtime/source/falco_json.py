@@ -1,6 +1,7 @@
 """Ingest of Falco's JSON alerts (``json_output: true``, ``json_include_output_property``): each alert's
 ``output_fields`` already carry Falco field names, so they become an event as they are (``evt.time`` from
-``time``).  What Falco did not put in ``output_fields`` is not known here (the blind spot of this source).
+``time``; ``evt.arg.NAME`` keys into ``evt.args``).  What Falco did not put in ``output_fields`` is not
+known here (the blind spot of this source).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ def to_event(obj: dict[str, Any]) -> Event | None:
     if not isinstance(fields, dict) or not isinstance(fields.get("evt.type"), str):
         return None
     ev: Event = {k: v for k, v in fields.items() if v is not None}
+    args = {k[8:]: v for k, v in ev.items() if k.startswith("evt.arg.")}
+    if args and not isinstance(ev.get("evt.args"), dict):
+        ev["evt.args"] = args  # the engine reads ``evt.arg.NAME`` from ``evt.args``
     ns = _ns(obj.get("time"))
     if ns is not None and not isinstance(ev.get("evt.time"), int):
         ev["evt.time"] = ns
@@ -40,8 +44,11 @@ def to_event(obj: dict[str, Any]) -> Event | None:
 
 
 class FalcoJsonSource:
-    NAME = NAME
-    BLIND_SPOTS = ("events Falco did not alert on", "fields not in each alert's output_fields")
+    NAME: str = NAME
+    BLIND_SPOTS: tuple[str, ...] = (
+        "events Falco did not alert on",
+        "fields not in each alert's output_fields",
+    )
 
     def __init__(self, path: str) -> None:
         self.path, self.lost, self.malformed = path, 0, 0

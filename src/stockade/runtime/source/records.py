@@ -22,6 +22,8 @@ EXEC_WAIT_NS = 200_000_000
 PART_TTL_NS = 10_000_000_000
 #: internal keys the enrichers read and remove
 K_CGROUP, K_OVERLAY = "_cgroup_id", "_exe_overlay"
+#: the cgroup path read from ``/proc/PID/cgroup`` when the event happened (sources without a cgroup id)
+K_CGROUP_PATH = "_cgroup_path"
 
 #: S-record argument names per syscall, in the order of the syscall's arguments (None: not shown)
 ARG_NAMES: dict[str, tuple[str | None, ...]] = {

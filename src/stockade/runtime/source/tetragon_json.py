@@ -108,8 +108,8 @@ def to_event(obj: dict[str, Any]) -> Event | None:
 
 
 class TetragonJsonSource:
-    NAME = NAME
-    BLIND_SPOTS = (
+    NAME: str = NAME
+    BLIND_SPOTS: tuple[str, ...] = (
         "everything Tetragon's tracing policies did not hook",
         "file writes unless a policy hooks them",
     )
