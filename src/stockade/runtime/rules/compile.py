@@ -16,8 +16,9 @@ import ipaddress
 import re
 from typing import Any
 
+from stockade.model.event import FD_TYPECHARS
 from stockade.runtime.rules import operators as ops
-from stockade.runtime.rules.extract import Extract, extractor
+from stockade.runtime.rules.extract import Extract, extractor, for_type
 from stockade.runtime.rules.fields import FType, lookup, resolve_name
 from stockade.runtime.rules.grammar.ast import (
     And,
@@ -42,6 +43,7 @@ EVERY_ENDPOINT = ("fd.ip", "fd.port", "fd.net")  # '!=' means "no endpoint equal
 
 
 _UNSET = object()
+_EQ_CONST = re.compile(r"\(_v == (K\d+)\)")
 
 
 class CompileError(Exception):
@@ -62,6 +64,7 @@ class Namespace:
             "_bcontains": ops.bcontains,
             "_bstartswith": ops.bstartswith,
             "_str": lambda v: None if v is None else v if isinstance(v, str) else str(v),
+            "_FDTC": FD_TYPECHARS.get,
         }
         for name, fn in ops.TRANSFORMS.items():
             self.values[f"T_{name}"] = fn
@@ -171,14 +174,24 @@ def _slow_cmp(op: str) -> Any:
 
 class ExprCompiler:
     """``shared``: ids of subtrees met more than once in one generated function, each evaluated at most
-    once per event into a slot; ``memo_fields``: derived fields kept in slots too (see the engine)."""
+    once per event into a slot; ``memo_fields``: derived fields kept in slots too, and plain keys read
+    once into locals (``keys``: key → local name, which the function must assign before the rules run;
+    see the engine)."""
 
-    def __init__(self, ns: Namespace, shared: set[int] | None = None, memo_fields: bool = False) -> None:
+    def __init__(
+        self,
+        ns: Namespace,
+        shared: set[int] | None = None,
+        memo_fields: bool = False,
+        evttype: str | None = None,
+    ) -> None:
         self.ns = ns
+        self.evttype = evttype  # the code runs only on events of this type (None: any)
         self.tmp = 0
         self.shared = shared or set()
         self.memo_fields = memo_fields
         self.slots: dict[object, str] = {}
+        self.keys: dict[str, str] = {}
 
     def _slot(self, key: object) -> tuple[str, bool]:
         name = self.slots.get(key)
@@ -226,12 +239,27 @@ class ExprCompiler:
     def operand(self, o: Field | Transform | Value | TransformList) -> tuple[str, FType, bool, str]:
         """``(code, type, multi, name)`` of a left-hand side or transformer argument."""
         if isinstance(o, Field):
-            x = self.extract(o)
-            fn = None if x.key is not None else self.ns.bind(x.fn, ("fn", x.field))
-            code = f"g({x.key!r})" if fn is None else f"{fn}(ev)"
-            if fn is not None and self.memo_fields and not x.multi:
+            x = for_type(self.extract(o), self.evttype)
+            if x.key is not None:
+                if not self.memo_fields:
+                    return f"g({x.key!r})", x.type, x.multi, x.field
+                local = self.keys.get(x.key)
+                if local is None:
+                    local = self.keys[x.key] = f"_k{len(self.keys)}"
+                return local, x.type, x.multi, x.field
+            fn = self.ns.bind(x.fn, ("fn", x.field))
+            code = f"{fn}(ev)"
+            if self.memo_fields:  # (multi values are never placed in a comprehension's iterable)
                 slot, _new = self._slot(("field", x.field))
-                code = f"({slot} if {slot} is not _U else ({slot} := {fn}(ev)))"
+                if x.stored is not None:  # the value the event carries, else derived and stored (as fn)
+                    t, k = self._t(), repr(x.stored)
+                    if x.inline is not None:
+                        value = x.inline
+                    else:
+                        assert x.derive is not None
+                        value = f"{self.ns.bind(x.derive, ('derive', x.field, self.evttype))}(ev)"
+                    code = f"({t} if ({t} := g({k}, _U)) is not _U else ev.setdefault({k}, {value}))"
+                code = f"({slot} if {slot} is not _U else ({slot} := {code}))"
             return code, x.type, x.multi, x.field
         if isinstance(o, Value):
             v: Any = o.text if o.quoted else (ops.num(o.text) if ops.num(o.text) is not None else o.text)
@@ -248,8 +276,9 @@ class ExprCompiler:
             raise CompileError(f"transformer '{o.name}' takes one argument", o.pos)
         fn = f"T_{o.name}"
         multi = len(args) == 1 and args[0][2]
-        if multi:
-            code = f"[{fn}(_m) for _m in ({args[0][0]} or ())]"
+        if multi:  # the list is taken outside the comprehension: ``code`` may assign a slot
+            lst = self._t()
+            code = f"([{fn}(_m) for _m in {lst}] if ({lst} := {args[0][0]}) else [])"
         else:
             code = f"{fn}({', '.join(a[0] for a in args)})"
         t = FType.INT if o.name == "len" else FType.STR
@@ -258,21 +287,26 @@ class ExprCompiler:
     # -- checks ----------------------------------------------------------------------------------------
     def _binary(self, e: BinaryCheck) -> str:
         code, t, multi, name = self.operand(e.left)
-        if multi:
-            per = self._check("_v", t, e, name)
+        if multi:  # a list of values (or None); the list is taken outside the generator (see LIST)
             if e.op == "!=" and any(name.startswith(p) for p in EVERY_ENDPOINT):
                 eq = BinaryCheck(e.left, "=", e.right, e.modifier, e.pos)
-                return (
-                    f"((_l := {code}) is not None and not any({self._check('_v', t, eq, name)} for _v in _l))"
-                )
-            return f"any({per} for _v in ({code} or ()))"
+                return f"((_l := {code}) is not None and not {self._any(self._check('_v', t, eq, name))})"
+            return f"({self._any(self._check('_v', t, e, name))} if (_l := {code}) else False)"
         if t is FType.LIST and e.op == "in":
             return (
                 f"((_l := {code}) is not None and all({self._check('_v', FType.STR, e, name)} for _v in _l))"
             )
-        if t is FType.LIST:
-            return f"any({self._check('_v', FType.STR, e, name)} for _v in ({code} or ()))"
+        if t is FType.LIST:  # the value is taken outside the generator: ``code`` may assign a slot
+            return f"(any({self._check('_v', FType.STR, e, name)} for _v in _l) if (_l := {code}) else False)"
         return self._check(code, t, e, name)
+
+    @staticmethod
+    def _any(per: str) -> str:
+        """Whether ``per`` (a check of ``_v``) holds for a value of the list ``_l``."""
+        eq = _EQ_CONST.fullmatch(per)
+        if eq is not None:  # ``_v == K``: the list's own search (identity, then ==) is the same test
+            return f"({eq.group(1)} in _l)"
+        return f"any({per} for _v in _l)"
 
     def _right_values(self, e: BinaryCheck, t: FType, name: str) -> list[Any]:
         r = e.right
@@ -313,7 +347,7 @@ class ExprCompiler:
             vals = self._right_values(e, t, name)
             if t is FType.NET:
                 nets = tuple(v for v in vals if not isinstance(v, str))
-                return f"_in_nets({x}, {self.ns.bind(nets)})"
+                return f"{self._networks(nets)}.contains({x})"
             s = frozenset(vals)
             return f"({x} in {self.ns.bind(s, ('set', t, tuple(sorted(map(str, s)))))})"
         if op == "pmatch":
@@ -353,7 +387,7 @@ class ExprCompiler:
         value = coerce(raw, t, e.right.pos, f"field {name} ({t})")
         if t is FType.NET:
             nets = (value,) if not isinstance(value, str) else ()
-            inside = f"_in_nets({x}, {self.ns.bind(nets)})"
+            inside = f"{self._networks(nets)}.contains({x})"
             if op in ("=", "=="):
                 return inside
             if op == "!=":
@@ -367,6 +401,9 @@ class ExprCompiler:
             fast = f"({tmp} := {x}).__class__ is int and {tmp} {op} {k}"
             return f"(({fast}) or ({tmp}.__class__ is not int and {slow}({tmp}, {k})))"
         return self._op(op, tmp, k, f"((({tmp} := {x}) is not None) and ", t)
+
+    def _networks(self, nets: tuple[Any, ...]) -> str:
+        return self.ns.bind(ops.Networks(nets), ("nets", tuple(map(str, nets))))
 
     def _op(self, op: str, left: str, right: str, prefix: str, t: FType) -> str:
         if op in ("=", "=="):

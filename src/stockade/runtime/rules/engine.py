@@ -6,6 +6,12 @@ order (plus the rules that match every type), and a dict maps the type to it.  `
 Falco's option (https://falco.org/docs/reference/daemon/config-options/): ``first`` stops at the first
 matching rule, ``all`` reports every matching rule.
 
+Within a type, a second index: when several of its rules require a plain string key to be one of a few
+values (``proc.name in (…)`` as a top-level conjunct), an event whose value is a string runs a function
+generated for that value's rules only (kept per value; values selecting the same rules share it).  A rule
+left out could not have matched, so results are unchanged; the one visible difference is that a left-out
+rule whose evaluation would have raised no longer counts in ``errors``.
+
 An event whose values break an expression (a number where text was expected …) does not stop the
 engine: the rules are run one by one, the failing ones count as not matched, and ``errors`` counts it.
 """
@@ -19,11 +25,21 @@ from typing import Any
 
 from stockade.model.alert import Alert
 from stockade.model.event import Event
-from stockade.runtime.rules.compile import ExprCompiler
-from stockade.runtime.rules.grammar.ast import And, Expr, Not, Or, walk
+from stockade.runtime.rules.compile import CompileError, ExprCompiler
+from stockade.runtime.rules.fields import FType
+from stockade.runtime.rules.grammar.ast import And, BinaryCheck, Expr, Field, ListValue, Not, Or, Value, walk
 from stockade.runtime.rules.ruleset import CompiledRule, Ruleset
 
 Matcher = Callable[[Event], Any]
+MIN_INDEXED = 3  # rules of a type that must restrict a key for the engine to index the type on it
+MAX_SPECIALISED = 4096  # specialised functions kept per type (by key value; the functions are shared)
+
+
+def _conjuncts(e: Expr) -> list[Expr]:
+    """The checks that must all hold for ``e`` to hold (nested ``and`` flattened)."""
+    if isinstance(e, And):
+        return [x for c in e.children for x in _conjuncts(c)]
+    return [e]
 
 
 class Engine:
@@ -43,9 +59,17 @@ class Engine:
         for r in self.rules:
             types.update(t for t in r.codes if t is not None)
         self._any_rules = [r for r in self.rules if None in r.codes]
+        self._subsets: dict[tuple[str | None, tuple[int, ...]], Matcher] = {}
         self._by_type: dict[str, Matcher] = {t: self._generate(t) for t in sorted(types)}
         self._fallback: Matcher = self._generate(None)
         self._single: dict[tuple[int, str | None], Matcher] = {}
+        # per type: (function, key, specialised functions by the key's value) — see _index
+        self._dispatch: dict[str, tuple[Matcher, str | None, dict[str, Matcher]]] = {}
+        self._restrict: dict[str, dict[int, frozenset[str]]] = {}
+        for t in sorted(types):
+            key, restrict = self._index(t)
+            self._dispatch[t] = (self._by_type[t], key, {})
+            self._restrict[t] = restrict
 
     def _members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
         out = []
@@ -57,31 +81,91 @@ class Engine:
                 out.append((r, ast))
         return out
 
-    def _generate(self, t: str | None) -> Matcher:
-        """One function for every rule of type ``t``; subtrees shared by several rules (inlined macros such
-        as ``open_read``, ``container``) and derived fields are evaluated at most once per event."""
+    def _index(self, t: str) -> tuple[str | None, dict[int, frozenset[str]]]:
+        """The plain string key (``proc.name`` …) that the most rules of type ``t`` require to be one of a
+        few values — a top-level conjunct ``key = v`` or ``key in (…)`` — and those values per rule index.
+
+        An event whose value is a string only meets the rules that allow it (plus the unrestricted ones):
+        a rule whose required conjunct is false cannot match, so dropping it changes no result.
+        """
+        by_key: dict[str, dict[int, frozenset[str]]] = {}
+        compiler = ExprCompiler(self.ruleset.namespace)
+        for r, ast in self._members(t):
+            found: dict[str, frozenset[str]] = {}
+            for c in _conjuncts(ast):
+                if not (
+                    isinstance(c, BinaryCheck)
+                    and isinstance(c.left, Field)
+                    and c.left.arg is None
+                    and c.op in ("=", "==", "in")
+                    and c.modifier is None
+                    and isinstance(c.right, (Value, ListValue))
+                ):
+                    continue
+                try:
+                    x = compiler.extract(c.left)
+                except CompileError:
+                    continue
+                if x.key is None or x.multi or x.type is not FType.STR:
+                    continue
+                vals = frozenset(
+                    [c.right.text] if isinstance(c.right, Value) else [v.text for v in c.right.items]
+                )
+                found[x.key] = found[x.key] & vals if x.key in found else vals
+            for key, vals in found.items():
+                by_key.setdefault(key, {})[r.index] = vals
+        if not by_key:
+            return None, {}
+        key = max(sorted(by_key), key=lambda k: len(by_key[k]))
+        if len(by_key[key]) < MIN_INDEXED:
+            return None, {}
+        return key, by_key[key]
+
+    def _specialise(self, t: str, value: str) -> Matcher:
+        """The function for events of type ``t`` whose index key has ``value`` (kept per value)."""
+        restrict = self._restrict[t]
+        keep = tuple(
+            r.index for r, _ast in self._members(t) if r.index not in restrict or value in restrict[r.index]
+        )
+        fn = self._subsets.get((t, keep))
+        if fn is None:
+            fn = self._subsets[(t, keep)] = self._generate(t, set(keep))
+        cache = self._dispatch[t][2]
+        if len(cache) >= MAX_SPECIALISED:
+            cache.clear()
+        cache[value] = fn
+        return fn
+
+    def _generate(self, t: str | None, only: set[int] | None = None) -> Matcher:
+        """One function for every rule of type ``t`` (or those of them in ``only``); subtrees shared by
+        several rules (inlined macros such as ``open_read``, ``container``), plain keys and derived fields
+        are evaluated at most once per event."""
         ns = self.ruleset.namespace.values
-        members = self._members(t)
+        members = [m for m in self._members(t) if only is None or m[0].index in only]
         seen: set[int] = set()
         shared: set[int] = set()
         for _r, ast in members:
             for node in walk(ast):
                 if isinstance(node, (And, Or, Not)):
                     (shared if id(node) in seen else seen).add(id(node))
-        compiler = ExprCompiler(self.ruleset.namespace, shared, memo_fields=True)
+        compiler = ExprCompiler(self.ruleset.namespace, shared, memo_fields=True, evttype=t)
         body = [(r, compiler.compile(ast)) for r, ast in members]
-        lines = ["def _match(ev):", "    g = ev.get"]
+        # constants the rules use most become locals (default arguments), the rest stay globals
+        lines = ["def _match(ev, _U=_U):", "    g = ev.get"]
+        for key, local in compiler.keys.items():  # plain keys: one dict read each, not one per use
+            lines.append(f"    {local} = g({key!r})")
         if compiler.slots:
             lines.append("    " + " = ".join(compiler.slots.values()) + " = _U")
         if not self.first:
             lines.append("    out = []")
-        for r, code in body:
+        for r, code in body:  # the function returns a new list of the matching rules
             if self.first:
-                lines.append(f"    if {code}: return ({r.index},)")
+                lines.append(f"    if {code}: return [_R{r.index}]")
             else:
-                lines.append(f"    if {code}: out.append({r.index})")
-        lines.append("    return ()" if self.first else "    return out")
+                lines.append(f"    if {code}: out.append(_R{r.index})")
+        lines.append("    return []" if self.first else "    return out")
         scope: dict[str, Any] = dict(ns)
+        scope.update((f"_R{r.index}", r) for r, _ast in members)
         exec(compile("\n".join(lines), f"<rules:{t or '*'}>", "exec"), scope)
         fn: Matcher = scope["_match"]
         return fn
@@ -104,17 +188,24 @@ class Engine:
         """The rules ``ev`` matches (at most one with ``rule_matching: first``)."""
         self.evaluated += 1
         t = ev.get("evt.type")
-        fn = self._by_type.get(t, self._fallback) if isinstance(t, str) else self._fallback
+        d = self._dispatch.get(t) if isinstance(t, str) else None
+        if d is None:
+            fn = self._fallback
+        else:
+            fn, key, cache = d
+            if key is not None:
+                v = ev.get(key)
+                if v.__class__ is str:
+                    fn = cache.get(v) or self._specialise(t, v)  # type: ignore[arg-type]
         try:
-            hits = fn(ev)
+            hits: list[CompiledRule] = fn(ev)
         except Exception:
             hits = self._careful(ev, t if isinstance(t, str) and t in self._by_type else None)
-        rules = self.rules
-        return [rules[i] for i in hits]
+        return hits
 
-    def _careful(self, ev: Event, t: str | None) -> list[int]:
+    def _careful(self, ev: Event, t: str | None) -> list[CompiledRule]:
         self.errors += 1
-        out: list[int] = []
+        out: list[CompiledRule] = []
         for r, _ast in self._members(t):
             try:
                 ok = self._rule_fn(r, t if t in r.codes else None)(ev)
@@ -122,7 +213,7 @@ class Engine:
                 self.last_error = f"rule '{r.name}': {type(exc).__name__}: {exc}"
                 continue
             if ok:
-                out.append(r.index)
+                out.append(r)
                 if self.first:
                     break
         return out

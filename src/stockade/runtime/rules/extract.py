@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import errno
 import fnmatch
-import os.path
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,6 +40,11 @@ class Extract:
     key: str | None  # a plain key: ``event.get(key)``
     fn: Extractor | None  # otherwise this function
     multi: bool = False  # the value is a list of alternatives, a check passes if any passes
+    #: for a derived field read through :func:`_cached`: the key it is stored under (the generated code
+    #: reads that key inline and calls ``fn`` only when the event lacks it)
+    stored: str | None = None
+    derive: Extractor | None = None  # with ``stored``: computes the value when the event lacks the key
+    inline: str | None = None  # with ``stored``: the same as a Python expression over ``g`` (event.get)
 
 
 # -- extraction ---------------------------------------------------------------------------------------
@@ -119,10 +123,13 @@ def _ancestor(field: str, n: int) -> Extractor:
         "proc.acmdline": "proc.pcmdline",
     }[field]
 
+    akey = _ANC_KEYS.get(field)
+
     def get(ev: Event) -> Any:
-        anc = _ancestors(ev)
-        if len(anc) >= n:
-            return _anc_value(field, anc[n - 1])
+        anc = ev.get("proc.ancestors")
+        if isinstance(anc, list) and len(anc) >= n:
+            entry = anc[n - 1]
+            return entry.get(akey) if akey is not None else _anc_value(field, entry)
         if n == 1:
             return ev.get(parent_key)
         return None
@@ -140,10 +147,6 @@ def _any_ancestor(field: str) -> Extractor:
         return None if v is None else [v]
 
     return get
-
-
-def _parent(field: str) -> Extractor:
-    return _cached(field, lambda ev: (_ancestor(field_to_anc[field], 1))(ev))
 
 
 field_to_anc = {
@@ -191,17 +194,18 @@ def _evt_arg(arg: str, raw: bool) -> Extractor:
     return get
 
 
-def _flags(ev: Event) -> str:
-    args = ev.get("evt.args")
-    f = args.get("flags") if isinstance(args, dict) else None
-    return str(f) if f is not None else ""
+OPEN_TYPES = ("open", "openat", "openat2", "open_by_handle_at")
 
 
-def _open_kind(kind: str) -> Callable[[Event], Any]:
+def _open_kind(kind: str, check_type: bool = True) -> Callable[[Event], Any]:
+    """``evt.is_open_<kind>``; ``check_type=False`` for code that runs only on events of an open type."""
+
     def derive(ev: Event) -> Any:
-        if ev.get("evt.type") not in ("open", "openat", "openat2", "open_by_handle_at"):
+        if check_type and ev.get("evt.type") not in OPEN_TYPES:
             return False
-        flags = _flags(ev)
+        args = ev.get("evt.args")
+        f = args.get("flags") if isinstance(args, dict) else None
+        flags = str(f) if f is not None else ""  # the 'flags' argument as text
         if kind == "read":
             return "O_RDWR" in flags or "O_RDONLY" in flags or ("O_WRONLY" not in flags and bool(flags))
         if kind == "write":
@@ -222,25 +226,30 @@ def _fd_name(ev: Event) -> Any:
     return None
 
 
-def _is_path_fd(ev: Event) -> bool:
-    return ev.get("fd.type") in (None, "file", "directory", "memfd")
-
-
 def _fd_directory(ev: Event) -> Any:
     name = ev.get("fd.name")
-    if not isinstance(name, str) or not _is_path_fd(ev):
+    if not isinstance(name, str):
         return None
-    if ev.get("fd.type") == "directory":
+    ft = ev.get("fd.type")
+    if ft not in (None, "file", "directory", "memfd"):  # a path fd
+        return None
+    if ft == "directory":
         return name
-    d = os.path.dirname(name)
-    return d or None
+    # os.path.dirname, inlined (this runs for most open events)
+    head = name[: name.rfind("/") + 1]
+    if head and head != "/" * len(head):
+        head = head.rstrip("/")
+    return head or None
 
 
 def _fd_filename(ev: Event) -> Any:
     name = ev.get("fd.name")
-    if not isinstance(name, str) or not _is_path_fd(ev) or ev.get("fd.type") == "directory":
+    if not isinstance(name, str):
         return None
-    return os.path.basename(name)
+    ft = ev.get("fd.type")
+    if ft not in (None, "file", "memfd"):  # a path fd that is not a directory
+        return None
+    return name[name.rfind("/") + 1 :]  # os.path.basename
 
 
 def _both(a: str, b: str) -> Extractor:
@@ -411,6 +420,34 @@ _SIMPLE_DERIVED: dict[str, Callable[[Event], Any]] = {
 }
 
 
+#: derived fields whose derivation is one expression over ``g`` (``event.get``) and the compiler's
+#: namespace (``_FDTC`` is ``FD_TYPECHARS.get``): generated code computes them without a call
+_INLINE: dict[str, str] = {
+    "fd.typechar": "_FDTC(g('fd.type', ''), None)",
+    "fd.nameraw": "g('fd.name')",
+    "syscall.type": "g('evt.type')",
+    "evt.dir": "'<'",
+    "k8s.pod.uid": "g('k8s.pod.id')",
+    "k8s.pod.id": "g('k8s.pod.uid')",
+    "fs.path.nameraw": "g('fs.path.name')",
+    "fs.path.sourceraw": "g('fs.path.source')",
+    "fs.path.targetraw": "g('fs.path.target')",
+}
+
+
+def for_type(x: Extract, evttype: str | None) -> Extract:
+    """``x`` for code that only ever sees events whose ``evt.type`` is ``evttype`` (None: any type).
+
+    ``evt.is_open_*`` need no type test there: constant false on other types, the flags on open types.
+    """
+    if evttype is None or x.stored is None or not x.field.startswith("evt.is_open_"):
+        return x
+    if evttype not in OPEN_TYPES:
+        return Extract(x.field, x.type, None, x.fn, stored=x.stored, derive=x.derive, inline="False")
+    kind = x.field.removeprefix("evt.is_open_")
+    return Extract(x.field, x.type, None, x.fn, stored=x.stored, derive=_open_kind(kind, check_type=False))
+
+
 def extractor(name: str, arg: str | None) -> Extract:
     """The :class:`Extract` of a known field (callers check :func:`lookup` first)."""
     spec = FIELDS[name]
@@ -425,7 +462,8 @@ def extractor(name: str, arg: str | None) -> Extract:
             return Extract(f"{name}[{arg}]", t, None, lambda ev: None)
         return Extract(f"{name}[{arg}]", t, None, _ancestor(name, n))
     if name in field_to_anc:
-        return Extract(name, t, None, _parent(name))
+        parent = _ancestor(field_to_anc[name], 1)
+        return Extract(name, t, None, _cached(name, parent), stored=name, derive=parent)
     if name == "proc.env":
         return Extract(name if arg is None else f"{name}[{arg}]", t, None, _env(arg))
     if name.startswith("container.mount") and name != "container.mounts":
@@ -445,5 +483,7 @@ def extractor(name: str, arg: str | None) -> Extract:
         return Extract(name, t, None, _proc_args)
     derive = _SIMPLE_DERIVED.get(name)
     if derive is not None:
-        return Extract(name, t, None, _cached(name, derive))
+        return Extract(
+            name, t, None, _cached(name, derive), stored=name, derive=derive, inline=_INLINE.get(name)
+        )
     return Extract(name, t, name, None)

@@ -66,6 +66,37 @@ def _addr(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
+class Networks:
+    """Networks an ``ipnet`` field is tested against: ``contains(v)`` is ``in_nets(v, nets)``, with the
+    networks as integers and the answer kept per value (events repeat the same few addresses)."""
+
+    __slots__ = ("_cache", "_spans", "nets")
+
+    MAX_CACHE = 4096
+
+    def __init__(self, nets: Iterable[Net]) -> None:
+        self.nets = tuple(nets)
+        self._spans = tuple((n.version, int(n.netmask), int(n.network_address)) for n in self.nets)
+        self._cache: dict[str, bool] = {}
+
+    def contains(self, value: Any) -> bool:
+        if value is None:
+            return False
+        key = str(value)
+        hit = self._cache.get(key)
+        if hit is None:
+            a = _addr(key)
+            if a is None:
+                hit = False
+            else:
+                version, ip = a.version, int(a)
+                hit = any(version == v and ip & mask == net for v, mask, net in self._spans)
+            if len(self._cache) >= self.MAX_CACHE:
+                self._cache.clear()
+            self._cache[key] = hit
+        return hit
+
+
 def in_nets(value: Any, nets: tuple[Net, ...]) -> bool:
     if value is None:
         return False
