@@ -76,7 +76,7 @@ def test_json_result_shape(cli: CLI, rootfs: Path) -> None:
     proc = cli("rootfs", str(rootfs), "--format", "json", "--quiet")
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
-    assert doc["schema_version"] == "1.0"
+    assert doc["schema_version"] == "1.1"
     assert set(doc) == {"schema_version", "scan", "target", "inventory", "findings", "suppressed", "statuses"}
     assert doc["target"]["kind"] == "rootfs"
     assert doc["inventory"]["os"]["id"] == "debian"
@@ -169,5 +169,5 @@ def test_output_replaces_a_file_keeping_its_mode(cli: CLI, rootfs: Path, tmp_pat
     out.write_text("old")
     out.chmod(0o640)
     assert cli("rootfs", str(rootfs), "-f", "json", "-q", "--no-store", "-o", str(out)).returncode == 0
-    assert json.loads(out.read_text())["schema_version"] == "1.0"
+    assert json.loads(out.read_text())["schema_version"] == "1.1"
     assert stat.S_IMODE(out.stat().st_mode) == 0o640

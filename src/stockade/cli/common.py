@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -14,8 +15,10 @@ from typing import Any, TypeVar
 import click
 
 from stockade.errors import OutputError
+from stockade.model.finding import Finding
 from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
+from stockade.model.status import StatusKind
 from stockade.report import registry as formatters
 from stockade.report.interface import Formatter
 from stockade.report.table import TableFormatter
@@ -24,6 +27,41 @@ from stockade.store.factory import open_store
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEVERITIES = [s.value for s in Severity if s is not Severity.UNKNOWN]
+_PRIORITY = re.compile(r"^priority\s*(?:>=|:)\s*(\d{1,3})$")
+
+
+class FailOn(click.ParamType):  # type: ignore[type-arg]  # generic only from click 8.2
+    """``--fail-on``: a severity (``high``) or a vulnerability priority threshold (``priority>=70``, or
+    ``priority:70``, which needs no quoting in a shell)."""
+
+    name = "fail_on"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[" + "|".join(SEVERITIES) + "|priority>=N]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value).strip().lower()
+        if text in SEVERITIES:
+            return text
+        m = _PRIORITY.match(text)
+        if m and 0 <= int(m.group(1)) <= 100:
+            return f"priority>={int(m.group(1))}"
+        self.fail(
+            f"{value!r} is not a severity ({', '.join(SEVERITIES)}) or 'priority>=N' with N from 0 to 100",
+            param,
+            ctx,
+        )
+
+
+def failing(result: ScanResult, fail_on: str | None) -> tuple[Finding, ...]:
+    """The findings that make ``--fail-on`` exit 1: at or above the severity, or (``priority>=N``)
+    vulnerability findings whose priority is at least N (other findings have no priority)."""
+    if not fail_on:
+        return ()
+    if fail_on.startswith("priority>="):
+        threshold = int(fail_on.removeprefix("priority>="))
+        return tuple(f for f in result.findings if f.priority is not None and f.priority >= threshold)
+    return result.findings_at_or_above(Severity.parse(fail_on))
 
 
 def jobs_option(func: F) -> F:
@@ -58,9 +96,10 @@ def output_options(func: F) -> F:
         ),
         click.option(
             "--fail-on",
-            type=click.Choice(SEVERITIES, case_sensitive=False),
+            type=FailOn(),
             default=None,
-            help="Exit 1 when a finding at or above this severity is found.",
+            help="Exit 1 when a finding at or above this severity is found, or with 'priority>=N' (quote it "
+            "in a shell, or write priority:N) a vulnerability of priority N (0-100) or more.",
         ),
         click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on standard error."),
         click.option(
@@ -178,6 +217,39 @@ def finish(
             + (f"; written to {output}" if output else ""),
             err=True,
         )
-    if fail_on and result.findings_at_or_above(Severity.parse(fail_on)):
+    if failing(result, fail_on):
         return 1
     return 0
+
+
+def vuln_options(func: F) -> F:
+    """``--advisory-db PATH --no-vulns``: for the commands that match packages against advisories."""
+    func = click.option(
+        "--no-vulns",
+        is_flag=True,
+        help="Do not match packages against the advisory database (the result says so).",
+    )(func)
+    return click.option(
+        "--advisory-db",
+        default=None,
+        metavar="PATH",
+        help="Advisory database to match packages against (default: $STOCKADE_ADVISORY_DB, else the "
+        "user's data directory; `stockade db update` or `db import` creates it).",
+    )(func)
+
+
+def with_vulnerabilities(
+    result: ScanResult, advisory_db: str | None, no_vulns: bool, quiet: bool, progress: Progress
+) -> ScanResult:
+    """``result`` with vulnerability findings (docs/vulnerabilities.md); when they could not be checked
+    and not ``quiet``, one warning line on standard error (the result's statuses say it too)."""
+    from stockade.scan.vulns import DB_PLUGIN, add_vulnerabilities
+
+    if progress.stage is not None and not no_vulns:
+        progress.stage("matching vulnerabilities")
+    out = add_vulnerabilities(result, advisory_db, enabled=not no_vulns)
+    if not quiet:
+        for status in out.statuses:
+            if status.plugin == DB_PLUGIN and status.status is StatusKind.ERROR:
+                click.echo(f"stockade: warning: {status.reason}", err=True)
+    return out

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from stockade.cli.common import finish, jobs_option, output_options, progress_reporter
+from stockade.cli.common import (
+    finish,
+    jobs_option,
+    output_options,
+    progress_reporter,
+    vuln_options,
+    with_vulnerabilities,
+)
 from stockade.cli.scan_cmds import scan_options
 from stockade.scan.image import ImageScanOptions, scan_image
 from stockade.target.image.manifest import parse_platform
@@ -58,6 +65,7 @@ _DEFAULTS = Limits()
     help="Refuse images with more tar entries than this, all layers together.",
 )
 @jobs_option
+@vuln_options
 @output_options
 def image(
     image: str,
@@ -68,6 +76,8 @@ def image(
     max_ratio: float,
     max_entries: int,
     jobs: int | None,
+    advisory_db: str | None,
+    no_vulns: bool,
     **opts: object,
 ) -> int:
     """Scan a container image: its packages (attributed to the layer that added them) and its
@@ -82,14 +92,17 @@ def image(
 
     Layers are streamed; only the files the analysis needs are unpacked, into a private scratch
     directory that is removed afterwards.  Digests are verified.  Hostile archives (path traversal,
-    writes through symbolic links, decompression bombs) are refused.
+    writes through symbolic links, decompression bombs) are refused.  Packages are matched against
+    the advisory database (see `stockade db`).
     """
     source = ImageOptions(
         input=input_kind, platform=parse_platform(platform) if platform else None, insecure=insecure
     )
     limits = Limits(max_bytes=max_size * MiB, max_ratio=max_ratio, max_entries=max_entries)
-    with progress_reporter(bool(opts["quiet"])) as progress:
+    quiet = bool(opts["quiet"])
+    with progress_reporter(quiet) as progress:
         result = scan_image(
             image, ImageScanOptions(scan=scan_options(jobs, progress), source=source, limits=limits)
         )
+        result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import click
 
-from stockade.cli.common import finish, jobs_option, output_options, progress_reporter
+from stockade.cli.common import (
+    finish,
+    jobs_option,
+    output_options,
+    progress_reporter,
+    vuln_options,
+    with_vulnerabilities,
+)
 from stockade.scan.scanner import Progress, ScanOptions, scan_filesystem
 from stockade.target.host import open_host
 from stockade.target.rootfs import open_rootfs
@@ -12,31 +19,39 @@ from stockade.target.rootfs import open_rootfs
 
 @click.command()
 @jobs_option
+@vuln_options
 @output_options
-def host(jobs: int | None, **opts: object) -> int:
+def host(jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: object) -> int:
     """Scan this machine: its operating system, installed packages and language packages.
 
     Walks / once, skipping kernel pseudo filesystems (/proc, /sys, ...) and container engine storage
     (scan images with `stockade image`); every skipped or unreadable part is listed in the result.
+    Packages are matched against the advisory database (see `stockade db`).
     """
     target, fs = open_host()
-    with progress_reporter(bool(opts["quiet"])) as progress:
+    quiet = bool(opts["quiet"])
+    with progress_reporter(quiet) as progress:
         result = scan_filesystem(target, fs, scan_options(jobs, progress))
+        result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]
 
 
 @click.command()
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True, exists=False))
 @jobs_option
+@vuln_options
 @output_options
-def rootfs(path: str, jobs: int | None, **opts: object) -> int:
+def rootfs(path: str, jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: object) -> int:
     """Scan an unpacked filesystem at PATH (a chroot, an extracted image, a mounted disk).
 
     Symbolic links are resolved inside PATH, as chroot would: nothing outside PATH is read.
+    Packages are matched against the advisory database (see `stockade db`).
     """
     target, fs = open_rootfs(path)
-    with progress_reporter(bool(opts["quiet"])) as progress:
+    quiet = bool(opts["quiet"])
+    with progress_reporter(quiet) as progress:
         result = scan_filesystem(target, fs, scan_options(jobs, progress))
+        result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]
 
 

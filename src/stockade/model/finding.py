@@ -8,6 +8,23 @@ from typing import Any
 from stockade.model.inventory import Location
 from stockade.model.severity import Severity
 
+#: the fields a vulnerability finding adds at the top level of its JSON (docs/json-schema.md);
+#: ``package`` there is an object (name, version, purl, ecosystem ...) instead of the purl
+VULNERABILITY_KEYS = (
+    "aliases",
+    "advisories",
+    "cvss",
+    "epss",
+    "kev",
+    "priority",
+    "why",
+    "signals",
+    "package",
+    "ecosystem",
+    "fixed_versions",
+    "fix_state",
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Finding:
@@ -26,6 +43,15 @@ class Finding:
     references: tuple[str, ...] = ()
     package: str | None = None  # purl, for vulnerability findings
     metadata: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    #: vulnerability findings only: the :data:`VULNERABILITY_KEYS` fields, written at the top level of
+    #: the finding's JSON (its ``package`` object replaces the purl there; ``self.package`` keeps it)
+    vulnerability: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+
+    @property
+    def priority(self) -> int | None:
+        """The vulnerability priority (0-100), for findings that have one."""
+        value = self.vulnerability.get("priority") if self.vulnerability else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (-self.severity.rank, self.id, str(self.location or ""), self.package or "")
@@ -44,6 +70,8 @@ class Finding:
         }
         if self.package is not None:
             out["package"] = self.package
+        if self.vulnerability:
+            out.update(self.vulnerability)
         if self.metadata:
             out["metadata"] = dict(sorted(self.metadata.items()))
         return out

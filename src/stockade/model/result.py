@@ -13,7 +13,7 @@ from stockade.model.status import Status
 from stockade.model.target import Target
 
 #: Bumped on any incompatible change of the JSON result; documented in docs/json-schema.md.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: vulnerability findings (docs/json-schema.md)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,11 @@ Mapping (docs/formats.md has the whole table):
   that is not on the SPDX list is ever written as an id.
 - Findings of kind ``vulnerability`` → ``vulnerabilities`` (one per id, ``affects`` the bom-refs of
   the packages with that purl, one rating per severity seen).  Other findings are not SBOM content.
+  A matched vulnerability (docs/vulnerabilities.md) also has: a CVSS rating (method ``CVSSv4``,
+  ``CVSSv31``, ``CVSSv3`` or ``CVSSv2``, with score and vector) in place of its plain severity rating;
+  ``source`` and its aliases as ``references`` (osv.dev URLs); ``affects[].versions`` with the
+  installed version, status ``affected``; and ``stockade:priority``, ``stockade:why``,
+  ``stockade:fix_state``, ``stockade:fixed_version``, ``stockade:epss``, ``stockade:kev`` properties.
 
 The document is written as plain dicts.  cyclonedx-python-lib was the first implementation, but its
 output path re-registers every dependency with a linear search per component (``Bom.validate``) and
@@ -225,8 +230,15 @@ class CycloneDxFormatter(Formatter):
                 ref, n = f"{base}-{n}", n + 1
             taken.add(ref)
             vuln: Json = {"bom-ref": ref, "id": vid}
-            severities = sorted({f.severity for f in group}, key=lambda s: -s.rank)
-            vuln["ratings"] = [{"severity": s.value} for s in severities]
+            matched = [f.vulnerability for f in group if f.vulnerability]
+            if matched:
+                vuln["source"] = {"name": "OSV", "url": f"{OSV_URL}{vid}"}
+                aliases = sorted({str(a) for info in matched for a in info.get("aliases") or ()})
+                if aliases:
+                    vuln["references"] = [
+                        {"id": a, "source": {"name": "OSV", "url": f"{OSV_URL}{a}"}} for a in aliases
+                    ]
+            vuln["ratings"] = _ratings(group)
             for key, value in (("description", first.title), ("detail", first.evidence),
                                ("recommendation", first.remediation)):  # fmt: skip
                 if value:
@@ -234,11 +246,88 @@ class CycloneDxFormatter(Formatter):
             urls = sorted({r for f in group for r in f.references if r.startswith(("https://", "http://"))})
             if urls:
                 vuln["advisories"] = [{"url": u} for u in urls]
-            affected = sorted({r for f in group if f.package for r in refs.get(f.package, ())})
-            if affected:
-                vuln["affects"] = [{"ref": r} for r in affected]
-            unmatched = sorted({f.package for f in group if f.package and f.package not in refs})
-            if unmatched:
-                vuln["properties"] = [_prop("stockade:package", p) for p in unmatched]
+            affects = _affects(group, refs)
+            if affects:
+                vuln["affects"] = affects
+            props = [
+                _prop("stockade:package", p)
+                for p in sorted({f.package for f in group if f.package and f.package not in refs})
+            ]
+            props += _vuln_properties(group)
+            if props:
+                vuln["properties"] = props
             out.append(vuln)
         return out
+
+
+OSV_URL = "https://osv.dev/vulnerability/"
+#: CVSS version → CycloneDX 1.6 ``ratings[].method``
+CVSS_METHODS = {"2.0": "CVSSv2", "3.0": "CVSSv3", "3.1": "CVSSv31", "4.0": "CVSSv4"}
+
+
+def _ratings(group: list[Finding]) -> list[Json]:
+    """One rating per CVSS vector seen, then one per severity no vector stands for."""
+    ratings: list[Json] = []
+    rated: set[str] = set()
+    seen: set[str] = set()
+    for f in sorted(group, key=lambda f: f.sort_key()):
+        cvss = f.vulnerability.get("cvss") if f.vulnerability else None
+        if isinstance(cvss, dict) and cvss.get("version") in CVSS_METHODS and cvss.get("vector") not in seen:
+            seen.add(str(cvss["vector"]))
+            rating: Json = {
+                "score": cvss["score"],
+                "severity": cvss["severity"],
+                "method": CVSS_METHODS[cvss["version"]],
+                "vector": cvss["vector"],
+            }
+            if cvss.get("source"):
+                rating["source"] = {"name": str(cvss["source"]), "url": f"{OSV_URL}{cvss['source']}"}
+            ratings.append(rating)
+            rated.add(str(cvss["severity"]))
+    severities = sorted({f.severity for f in group}, key=lambda s: -s.rank)
+    ratings += [{"severity": s.value} for s in severities if s.value not in rated]
+    return ratings
+
+
+def _affects(group: list[Finding], refs: dict[str, list[str]]) -> list[Json]:
+    versions: dict[str, set[str]] = {}
+    for f in group:
+        if not f.package:
+            continue
+        described = f.vulnerability.get("package") if f.vulnerability else None
+        installed = described.get("version") if isinstance(described, dict) else None
+        for r in refs.get(f.package, ()):
+            found = versions.setdefault(r, set())
+            if isinstance(installed, str) and installed:
+                found.add(installed)
+    out: list[Json] = []
+    for r in sorted(versions):
+        entry: Json = {"ref": r}
+        if versions[r]:
+            entry["versions"] = [{"version": v, "status": "affected"} for v in sorted(versions[r])]
+        out.append(entry)
+    return out
+
+
+def _vuln_properties(group: list[Finding]) -> list[Json]:
+    infos = [f.vulnerability for f in sorted(group, key=lambda f: f.sort_key()) if f.vulnerability]
+    if not infos:
+        return []
+    props: list[Json] = []
+    priorities = [f.priority for f in group if f.priority is not None]
+    if priorities:
+        props.append(_prop("stockade:priority", str(max(priorities))))
+    best = max(infos, key=lambda i: i.get("priority") or 0)
+    if best.get("why"):
+        props.append(_prop("stockade:why", ",".join(str(w) for w in best["why"])))
+    for state in sorted({str(i["fix_state"]) for i in infos if i.get("fix_state")}):
+        props.append(_prop("stockade:fix_state", state))
+    for version in dict.fromkeys(str(v) for i in infos for v in i.get("fixed_versions") or ()):
+        props.append(_prop("stockade:fixed_version", version))
+    epss = best.get("epss")
+    if isinstance(epss, dict) and epss.get("score") is not None:
+        props.append(_prop("stockade:epss", str(epss["score"])))
+    kev = best.get("kev")
+    if isinstance(kev, dict):
+        props.append(_prop("stockade:kev", "true" if kev.get("listed") else "false"))
+    return props

@@ -8,7 +8,11 @@ low/info/unknown → ``note``), a location relative to the ``ROOTPATH`` base (§
 entry that stays the same across scans of the same problem (§3.27.17).
 
 GitHub code scanning reads ``properties.security-severity`` (a CVSS-like number as a string) on rules
-and results; stockade writes critical 9.5, high 8.0, medium 5.5, low 3.0 and nothing for info/unknown.
+and results; stockade writes critical 9.5, high 8.0, medium 5.5, low 3.0 and nothing for info/unknown
+— and, for a vulnerability with a CVSS vector, its base score (the rule: the highest of its findings).
+A vulnerability result also carries its priority as ``rank`` (§3.27.24: 0.0-100.0, higher is more
+important) and, in its property bag, the priority's reasons, the aliases, CVSS, EPSS, KEV and the
+fixed versions (docs/vulnerabilities.md).
 
 Coverage gaps are not results: every status that is not ``ok`` becomes a
 ``invocations[0].toolExecutionNotifications`` entry (§3.20.21; error for ``error``, warning otherwise),
@@ -75,6 +79,12 @@ def physical(loc: Location) -> Json:
     return out
 
 
+def _cvss_score(f: Finding) -> float | None:
+    cvss = f.vulnerability.get("cvss") if f.vulnerability else None
+    score = cvss.get("score") if isinstance(cvss, dict) else None
+    return float(score) if isinstance(score, int | float) and not isinstance(score, bool) else None
+
+
 class SarifFormatter(Formatter):
     NAME = "report/sarif"
     FORMAT = "sarif"
@@ -137,7 +147,10 @@ class SarifFormatter(Formatter):
             rule["helpUri"] = urls[0]
             lines = [rule["help"]["text"], "", *(f"- <{u}>" for u in urls)]
             rule["help"]["markdown"] = "\n".join(lines)
-        if worst in SECURITY_SEVERITY:
+        scores = [score for f in findings if (score := _cvss_score(f)) is not None]
+        if scores:
+            rule["properties"]["security-severity"] = f"{max(scores):.1f}"
+        elif worst in SECURITY_SEVERITY:
             rule["properties"]["security-severity"] = SECURITY_SEVERITY[worst]
         return rule
 
@@ -163,12 +176,21 @@ class SarifFormatter(Formatter):
             ]
         out["partialFingerprints"] = {FINGERPRINT: fingerprint(f)}
         props: Json = {"severity": f.severity.value, "kind": f.kind}
-        if f.severity in SECURITY_SEVERITY:
+        score = _cvss_score(f)
+        if score is not None:
+            props["security-severity"] = f"{score:.1f}"
+        elif f.severity in SECURITY_SEVERITY:
             props["security-severity"] = SECURITY_SEVERITY[f.severity]
         if f.package:
             props["package"] = f.package
         if f.references:
             props["references"] = list(f.references)
+        if f.vulnerability:
+            if f.priority is not None:
+                out["rank"] = float(f.priority)
+            for key in ("priority", "why", "aliases", "cvss", "epss", "kev", "fixed_versions", "fix_state"):
+                if f.vulnerability.get(key) is not None:
+                    props[key] = f.vulnerability[key]
         out["properties"] = props
         return out
 

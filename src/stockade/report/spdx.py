@@ -13,6 +13,9 @@ Mapping (docs/formats.md has the whole table):
   package), ``filesAnalyzed`` false, the purl is a ``PACKAGE-MANAGER`` external reference (Annex F).
 - ``licenseDeclared`` is the license only when it is a valid SPDX expression (§7.15), else
   ``NOASSERTION``; the text as found is kept in ``licenseComments``.
+- SPDX 2.3 has no vulnerability section: each vulnerability finding on a package becomes a ``SECURITY``
+  external reference of type ``advisory`` (§7.21, Annex F) whose locator is the vulnerability's osv.dev
+  page and whose comment gives its id, severity, priority, aliases and fixed versions.
 
 The JSON is spdx-tools' ``DocumentConverter`` output (what its JSON writer dumps), without the writer's
 validation pass (that is the tests' job and costs more than building the document) and with the one
@@ -112,13 +115,14 @@ class SpdxFormatter(Formatter):
             taken.add(os_package.spdx_id)
             packages.append(os_package)
             relationships.append(Relationship(root.spdx_id, RelationshipType.CONTAINS, os_package.spdx_id))
+        advisories = _advisory_refs(result)
         for pkg in result.inventory.packages:
             spdx_id = package_id(pkg)
             base, n = spdx_id, 2
             while spdx_id in taken:
                 spdx_id, n = f"{base}-{n}", n + 1
             taken.add(spdx_id)
-            packages.append(self._package(pkg, spdx_id))
+            packages.append(self._package(pkg, spdx_id, advisories.get(pkg.purl, [])))
             relationships.append(Relationship(root.spdx_id, RelationshipType.CONTAINS, spdx_id))
         return Document(creation_info=creation, packages=packages, relationships=relationships)
 
@@ -151,7 +155,9 @@ class SpdxFormatter(Formatter):
         )
 
     @staticmethod
-    def _package(pkg: StockadePackage, spdx_id: str) -> Package:
+    def _package(
+        pkg: StockadePackage, spdx_id: str, advisories: list[ExternalPackageRef] | None = None
+    ) -> Package:
         declared: object = SpdxNoAssertion()
         comment = None
         texts = [t.strip() for t in pkg.licenses if t.strip()]
@@ -176,6 +182,36 @@ class SpdxFormatter(Formatter):
             copyright_text=SpdxNoAssertion(),
             source_info=f"found by stockade {pkg.found_by}" + (f" in {where}" if where else ""),
             external_references=[
-                ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl)
+                ExternalPackageRef(ExternalPackageRefCategory.PACKAGE_MANAGER, "purl", pkg.purl),
+                *(advisories or ()),
             ],
         )
+
+
+OSV_URL = "https://osv.dev/vulnerability/"
+
+
+def _advisory_refs(result: ScanResult) -> dict[str, list[ExternalPackageRef]]:
+    """purl → one ``SECURITY``/``advisory`` reference per vulnerability finding on that package."""
+    out: dict[str, list[ExternalPackageRef]] = {}
+    for f in sorted(result.findings, key=lambda f: (f.id, f.package or "")):
+        if f.kind != "vulnerability" or not f.package:
+            continue
+        info = f.vulnerability or {}
+        parts = [f"{f.id}: {f.severity.value}"]
+        if f.priority is not None:
+            parts.append(f"priority {f.priority}")
+        if info.get("aliases"):
+            parts.append("aliases " + " ".join(str(a) for a in info["aliases"]))
+        if info.get("fixed_versions"):
+            parts.append("fixed in " + " ".join(str(v) for v in info["fixed_versions"]))
+        elif info.get("fix_state"):
+            parts.append(str(info["fix_state"]))
+        ref = ExternalPackageRef(
+            ExternalPackageRefCategory.SECURITY,
+            "advisory",
+            f"{OSV_URL}{quote(f.id, safe='')}",
+            "; ".join(parts),
+        )
+        out.setdefault(f.package, []).append(ref)
+    return out

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from stockade.model.finding import Finding
+from stockade.model.inventory import Package
 from stockade.model.result import ScanResult
 from stockade.model.severity import Severity
 from stockade.model.target import TargetKind
@@ -102,21 +103,24 @@ class TableFormatter(Formatter):
         if not result.findings:
             console.print("findings: none")
             return
-        bysev = Counter(f.severity for f in result.findings)
-        parts = ", ".join(f"{bysev[s]} {s.value}" for s in sorted(bysev, key=lambda s: -s.rank))
-        table = Table(
-            title=f"{len(result.findings)} findings ({parts})", title_justify="left", show_edge=False
-        )
-        for col in ("severity", "id", "title", "location"):
-            table.add_column(col, overflow="fold")
-        for f in result.findings:
-            table.add_row(
-                Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
-                f.id,
-                f.title,
-                _where(f),
-            )
-        console.print(table)
+        checks = [f for f in result.findings if f.kind != "vulnerability"]
+        vulns = [f for f in result.findings if f.kind == "vulnerability"]
+        if checks:
+            bysev = Counter(f.severity for f in checks)
+            parts = ", ".join(f"{bysev[s]} {s.value}" for s in sorted(bysev, key=lambda s: -s.rank))
+            table = Table(title=f"{len(checks)} findings ({parts})", title_justify="left", show_edge=False)
+            for col in ("severity", "id", "title", "location"):
+                table.add_column(col, overflow="fold")
+            for f in checks:
+                table.add_row(
+                    Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
+                    f.id,
+                    f.title,
+                    _where(f),
+                )
+            console.print(table)
+        if vulns:
+            _vulnerabilities(console, vulns, {p.purl: p for p in result.inventory.packages})
 
     def _suppressed(self, console: Console, result: ScanResult) -> None:
         if not result.suppressed:
@@ -160,6 +164,45 @@ class TableFormatter(Formatter):
             console.print(
                 f"… and {hidden} more files (every entry is in --format json; --packages lists all here)"
             )
+
+
+def _vulnerabilities(console: Console, vulns: list[Finding], packages: dict[str, Package]) -> None:
+    """One row per vulnerability per package, the highest priority first."""
+    bysev = Counter(f.severity for f in vulns)
+    parts = ", ".join(f"{bysev[s]} {s.value}" for s in sorted(bysev, key=lambda s: -s.rank))
+    affected = len({f.package for f in vulns})
+    title = f"{len(vulns)} vulnerabilities in {affected} packages ({parts})"
+    table = Table(title=title, title_justify="left", show_edge=False)
+    for col, justify in (("id", "left"), ("severity", "left"), ("priority", "right"), ("package", "left"),
+                         ("installed", "left"), ("fixed", "left")):  # fmt: skip
+        table.add_column(col, overflow="fold", justify=justify)  # type: ignore[arg-type]
+    ordered = sorted(vulns, key=lambda f: (-(f.priority if f.priority is not None else -1), f.sort_key()))
+    for f in ordered:
+        info = f.vulnerability or {}
+        described = info.get("package") if isinstance(info.get("package"), dict) else None
+        pkg = packages.get(f.package or "")
+        name = described["name"] if described else pkg.name if pkg else (f.package or "")
+        version = described["version"] if described else pkg.version if pkg else ""
+        fixed = [str(v) for v in info.get("fixed_versions") or ()]
+        state = info.get("fix_state")
+        fixed_text = (
+            fixed[0] + (f" (+{len(fixed) - 1})" if len(fixed) > 1 else "")
+            if fixed
+            else "won't fix"
+            if state == "wont-fix"
+            else "no fix yet"
+            if state == "unfixed"
+            else ""
+        )
+        table.add_row(
+            f.id,
+            Text(f.severity.value, style=SEVERITY_STYLE[f.severity]),
+            "" if f.priority is None else str(f.priority),
+            name,
+            version,
+            fixed_text,
+        )
+    console.print(table)
 
 
 def _layer_numbers(result: ScanResult) -> dict[str, str]:

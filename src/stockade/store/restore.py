@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from stockade.errors import ParseError
-from stockade.model.finding import Finding
+from stockade.model.finding import VULNERABILITY_KEYS, Finding
 from stockade.model.inventory import Inventory, Location, OSInfo, Package
 from stockade.model.result import SCHEMA_VERSION, ScanResult
 from stockade.model.severity import Severity
@@ -130,6 +130,14 @@ def _os(d: dict[str, Any], where: str) -> OSInfo:
 
 def _finding(d: dict[str, Any], where: str) -> Finding:
     location = _get(d, "location", where, dict, required=False)
+    package: str | None
+    vulnerability: dict[str, Any] | None = None
+    raw_package = d.get("package")
+    if isinstance(raw_package, dict):  # a vulnerability finding: its package object holds the purl
+        vulnerability = {k: d[k] for k in VULNERABILITY_KEYS if k in d}
+        package = _str(raw_package, "purl", f"{where}package.")
+    else:
+        package = _opt_str(d, "package", where)
     return Finding(
         id=_str(d, "id", where),
         severity=_enum(Severity, d, "severity", where),
@@ -140,8 +148,9 @@ def _finding(d: dict[str, Any], where: str) -> Finding:
         evidence=_str(d, "evidence", where),
         remediation=_str(d, "remediation", where),
         references=_strings(d, "references", where),
-        package=_opt_str(d, "package", where),
+        package=package,
         metadata=_metadata(d, where),
+        vulnerability=vulnerability,
     )
 
 
