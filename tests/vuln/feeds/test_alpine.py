@@ -3,6 +3,7 @@ is in the reader's output; the JSON form reads the same; "0" means not affected;
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import re
@@ -14,6 +15,8 @@ import yaml
 from stockade.model.advisory import Advisory, AffectedState
 from stockade.model.status import Status, StatusKind
 from stockade.vuln.feeds.alpine import AlpineReader
+from stockade.vuln.versions.interface import VersionError
+from stockade.vuln.versions.registry import get_scheme
 
 
 def read(path: Path) -> tuple[list[Advisory], list[Status]]:
@@ -52,13 +55,23 @@ def test_every_fix_of_the_real_secdb(data: Path) -> None:
     assert entries == 1652  # shared/data/README.md
     by_id = {r.id: r for r in records}
     assert len(by_id) == len(records)
+    apk = get_scheme("apk")
+    listed: dict[tuple[str, str, str], list[str]] = {}
     for ecosystem, package, version, cve in fixes:
+        listed.setdefault((ecosystem, package, cve), []).append(version)
+    for (ecosystem, package, cve), versions in listed.items():
         (affected,) = [a for a in by_id[cve].affected if (a.ecosystem, a.name) == (ecosystem, package)]
-        if version == "0":
+        if "0" in versions:
             assert affected.state is AffectedState.NOT_AFFECTED
-        else:
-            assert ("fixed", version) in [r.events[1] for r in affected.ranges], (cve, package)
-            assert all(r.events[0] == ("introduced", "0") for r in affected.ranges)
+            continue
+        # one range: fixed in the lowest version the release lists the CVE under
+        ((introduced, fixed),) = [r.events for r in affected.ranges]
+        assert introduced == ("introduced", "0") and fixed[0] == "fixed", (cve, package)
+        assert fixed[1] in versions, (cve, package)
+        for v in versions:
+            with contextlib.suppress(VersionError):  # secdb has a few non-apk versions ("57-1-r2")
+                assert apk.key(fixed[1]) <= apk.key(v), (cve, package, v)
+    assert sum(len(v) > 1 for v in listed.values()) > 0  # the case exists in the real data
     assert {r.source for r in records} == {"alpine-secdb"}
     assert len({(cve, eco, pkg) for eco, pkg, _, cve in fixes}) <= sum(len(r.affected) for r in records)
 

@@ -109,6 +109,17 @@ def test_victims_items() -> None:
         assert to_range(bad) is None
 
 
+def test_victims_prerelease_bound_of_a_series() -> None:
+    """``<=X,S`` with X a pre-release of S: the pre-releases of S up to X, not everything from S on."""
+    assert to_range("<=1.7b1,1.7", "PyPI").events == (("introduced", "1.7.dev0"), ("last_affected", "1.7b1"))  # type: ignore[union-attr]
+    assert to_range("<=3.0.0.Alpha1,3", "Maven").events == (  # type: ignore[union-attr]
+        ("introduced", "3-alpha"),
+        ("last_affected", "3.0.0.Alpha1"),
+    )
+    # an ordinary series bound is kept as it is
+    assert to_range("<=2.12.2,2.12", "Maven").events == (("introduced", "2.12"), ("last_affected", "2.12.2"))  # type: ignore[union-attr]
+
+
 def test_victims_broken(tmp_path: Path) -> None:
     (tmp_path / "1.yaml").write_text("cve: 2099-0001\naffected:\n  - groupId: g\n    artifactId: a\n"
                                      "    version: ['<=1.0', '~2']\n  - version: ['<=1']\n")  # fmt: skip

@@ -16,7 +16,9 @@ Each advisory id becomes one :class:`Advisory` (source ``alpine-secdb``) with, p
 release, an affected entry in ecosystem ``Alpine:v3.11`` (from ``distroversion``): range ECOSYSTEM
 introduced ``0`` fixed <version>.  The files of a directory are read together, so an id that several
 releases fixed is one advisory with one entry per release.  When one package and release lists the same
-id under several versions (a fix, then a regression fix), each becomes a range (OSV: their union).
+id under several versions (busybox in v3.10 lists CVE-2019-5747 under 1.29.3-r10, the backport, and
+again under 1.30.1-r2, the upgrade that also has it), the lowest is the fix: secfixes says from which
+version on the package is fixed, and a union of ``[0, v)`` ranges would call the backport affected.
 
 Version ``0`` means the package was never affected: Alpine's convention for "this CVE does not apply"
 before the security tracker gained rejections (A. Wilcox/Ariadne Conill, "A slightly-delayed monthly
@@ -86,9 +88,8 @@ class AlpineReader(FeedReader):
                 if "0" in versions:
                     affected.append(Affected(ecosystem, package, state=AffectedState.NOT_AFFECTED))
                     continue
-                ranges = tuple(
-                    Range(RangeType.ECOSYSTEM, (("introduced", "0"), ("fixed", v))) for v in versions
-                )
+                fix = _lowest(versions)
+                ranges = (Range(RangeType.ECOSYSTEM, (("introduced", "0"), ("fixed", fix))),)
                 affected.append(Affected(ecosystem, package, ranges))
             yield Advisory(
                 id=vid,
@@ -196,3 +197,18 @@ def _secdb_dir(path: str) -> bool:
                 if AlpineReader.detect(file):
                     return True
     return False
+
+
+def _lowest(versions: list[str]) -> str:
+    """The lowest of ``versions`` in apk order; the first when none parses."""
+    from stockade.vuln.versions.interface import VersionError
+    from stockade.vuln.versions.registry import get_scheme
+
+    apk = get_scheme("apk")
+    keyed = []
+    for v in versions:
+        try:
+            keyed.append((apk.key(v), v))
+        except VersionError:
+            continue
+    return min(keyed)[1] if keyed else versions[0]

@@ -21,6 +21,11 @@ bounds the range from the other side, as victimsdb-lib reads it (fabric8-analyti
   ``2.13-beta`` sorts before ``2.13`` and is counted affected);
 - ``==X`` → introduced X, last_affected X;
 - ``<X[,S]`` (not in the README, but used once: ``<2.8.11.1,2.8``) → like ``<=`` with fixed X.
+- ``<=X,S`` where X is a pre-release of S's first release (``<=1.7b1,1.7``, ``<=3.0.0.Alpha1,3``: 20
+  items) means the pre-releases of S up to X.  Taken literally (introduced S, last_affected X with S > X)
+  OSV evaluation would affect every version from S on, so the lower bound becomes the lowest version of
+  the series in the ecosystem's order: PEP 440 ``S.dev0``, Maven ``S-alpha`` (ComparableVersion ranks
+  ``alpha`` lowest of its qualifiers); where that is still above X, only X itself.
 
 An item that does not parse is reported (PARTIAL) and left out.  ``fixedin`` and ``unaffected`` are
 kept in ``extra``; ``cvss_v2``/``cvss_v3`` scores (numbers, not vectors) in the advisory's ``extra``.
@@ -106,7 +111,7 @@ class VictimsReader(FeedReader):
         ranges: list[Range] = []
         versions = entry.get("version")
         for item in versions if isinstance(versions, list) else []:
-            converted = to_range(item)
+            converted = to_range(item, ecosystem)
             if converted is None:
                 self._bad(
                     problems, path, f"{at}: version {item!r}: expected '<=X', '<X', '>=X' or '==X' [,SERIES]"
@@ -120,8 +125,9 @@ class VictimsReader(FeedReader):
         self.problem(problems, path, f"failed to parse victims record {what}", StatusKind.PARTIAL)
 
 
-def to_range(item: Any) -> Range | None:
-    """One victims version item as an ECOSYSTEM range; None when it is not the victims syntax."""
+def to_range(item: Any, ecosystem: str | None = None) -> Range | None:
+    """One victims version item as an ECOSYSTEM range; None when it is not the victims syntax.
+    ``ecosystem`` (``Maven``, ``PyPI``) orders a series against a pre-release bound (module docstring)."""
     if not isinstance(item, str):
         return None
     m = _ITEM.match(item.strip())
@@ -132,7 +138,8 @@ def to_range(item: Any) -> Range | None:
         return Range(RangeType.ECOSYSTEM, (("introduced", version), ("last_affected", version)))
     if op in ("<=", "<"):
         kind = "last_affected" if op == "<=" else "fixed"
-        return Range(RangeType.ECOSYSTEM, (("introduced", series or "0"), (kind, version)))
+        low = _series_floor(series, version, ecosystem) if series else "0"
+        return Range(RangeType.ECOSYSTEM, (("introduced", low), (kind, version)))
     events: list[tuple[str, str]] = [("introduced", version)]
     end = _series_end(series) if series else None
     if end is not None:
@@ -146,3 +153,24 @@ def _series_end(series: str) -> str | None:
     if m is None:
         return None
     return f"{m[1]}{int(m[2]) + 1}"
+
+
+_FLOORS = {"PyPI": "{}.dev0", "Maven": "{}-alpha"}
+
+
+def _series_floor(series: str, bound: str, ecosystem: str | None) -> str:
+    """The lower bound of ``<=bound,series``: the series itself, unless the series sorts after the
+    bound (a pre-release bound), then the lowest version of the series (or the bound itself)."""
+    from stockade.vuln.versions.interface import VersionError
+    from stockade.vuln.versions.registry import scheme_for
+
+    scheme = scheme_for(ecosystem) if ecosystem else None
+    if scheme is None:
+        return series
+    try:
+        if scheme.key(series) <= scheme.key(bound):
+            return series
+        floor = _FLOORS.get(ecosystem or "", "{}").format(series)
+        return floor if scheme.key(floor) <= scheme.key(bound) else bound
+    except VersionError:
+        return series
