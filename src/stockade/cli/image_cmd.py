@@ -65,6 +65,11 @@ _DEFAULTS = Limits()
     help="Refuse images with more tar entries than this, all layers together.",
 )
 @jobs_option
+@click.option(
+    "--no-secrets",
+    is_flag=True,
+    help="Do not look for secrets in the layers (files a later layer deleted too) and the config.",
+)
 @vuln_options
 @output_options
 def image(
@@ -76,12 +81,13 @@ def image(
     max_ratio: float,
     max_entries: int,
     jobs: int | None,
+    no_secrets: bool,
     advisory_db: str | None,
     no_vulns: bool,
     **opts: object,
 ) -> int:
-    """Scan a container image: its packages (attributed to the layer that added them) and its
-    configuration (user, environment, history, set-uid files).
+    """Scan a container image: its packages (attributed to the layer that added them), its
+    configuration (user, environment, history, set-uid files) and secrets in every layer.
 
     \b
     IMAGE is one of
@@ -102,7 +108,10 @@ def image(
     quiet = bool(opts["quiet"])
     with progress_reporter(quiet) as progress:
         result = scan_image(
-            image, ImageScanOptions(scan=scan_options(jobs, progress), source=source, limits=limits)
+            image,
+            ImageScanOptions(
+                scan=scan_options(jobs, progress), source=source, limits=limits, secrets=not no_secrets
+            ),
         )
         result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from stockade.cli.common import (
@@ -12,16 +14,25 @@ from stockade.cli.common import (
     vuln_options,
     with_vulnerabilities,
 )
+from stockade.model.finding import Finding
+from stockade.model.result import ScanResult
 from stockade.scan.scanner import Progress, ScanOptions, scan_filesystem
+from stockade.target.fs import TargetFS
 from stockade.target.host import open_host
 from stockade.target.rootfs import open_rootfs
 
 
 @click.command()
 @jobs_option
+@click.option(
+    "--secrets",
+    "secrets",
+    is_flag=True,
+    help="Also look for secrets in every file (reads every file: slow on a whole machine).",
+)
 @vuln_options
 @output_options
-def host(jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: object) -> int:
+def host(jobs: int | None, secrets: bool, advisory_db: str | None, no_vulns: bool, **opts: object) -> int:
     """Scan this machine: its operating system, installed packages and language packages.
 
     Walks / once, skipping kernel pseudo filesystems (/proc, /sys, ...) and container engine storage
@@ -32,6 +43,8 @@ def host(jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: obje
     quiet = bool(opts["quiet"])
     with progress_reporter(quiet) as progress:
         result = scan_filesystem(target, fs, scan_options(jobs, progress))
+        if secrets:
+            result = with_secrets(result, fs, jobs, progress)
         result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]
 
@@ -39,9 +52,12 @@ def host(jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: obje
 @click.command()
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True, exists=False))
 @jobs_option
+@click.option("--no-secrets", is_flag=True, help="Do not look for secrets in the files.")
 @vuln_options
 @output_options
-def rootfs(path: str, jobs: int | None, advisory_db: str | None, no_vulns: bool, **opts: object) -> int:
+def rootfs(
+    path: str, jobs: int | None, no_secrets: bool, advisory_db: str | None, no_vulns: bool, **opts: object
+) -> int:
     """Scan an unpacked filesystem at PATH (a chroot, an extracted image, a mounted disk).
 
     Symbolic links are resolved inside PATH, as chroot would: nothing outside PATH is read.
@@ -51,8 +67,26 @@ def rootfs(path: str, jobs: int | None, advisory_db: str | None, no_vulns: bool,
     quiet = bool(opts["quiet"])
     with progress_reporter(quiet) as progress:
         result = scan_filesystem(target, fs, scan_options(jobs, progress))
+        if not no_secrets:
+            result = with_secrets(result, fs, jobs, progress)
         result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]
+
+
+def with_secrets(result: ScanResult, fs: TargetFS, jobs: int | None, progress: Progress) -> ScanResult:
+    """``result`` with the secrets found in the target's files (docs/secrets.md)."""
+    from stockade.secrets.scan import scan_tree_secrets
+    from stockade.secrets.tree import TreeOptions
+
+    if progress.stage is not None:
+        progress.stage("looking for secrets")
+    options = TreeOptions(jobs=jobs if jobs is not None else ScanOptions().jobs)
+    found, statuses = scan_tree_secrets(fs, result.target.name, options)
+    return replace(
+        result,
+        findings=tuple(sorted((*result.findings, *found), key=Finding.sort_key)),
+        statuses=(*result.statuses, *statuses),
+    )
 
 
 def scan_options(jobs: int | None, progress: Progress) -> ScanOptions:

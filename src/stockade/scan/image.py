@@ -45,6 +45,7 @@ class ImageScanOptions:
     scan: ScanOptions = field(default_factory=ScanOptions)
     source: ImageOptions = field(default_factory=ImageOptions)
     limits: Limits = field(default_factory=Limits)
+    secrets: bool = True  # every layer (deleted files too) and the config (docs/secrets.md)
 
 
 def scan_image(arg: str, options: ImageScanOptions | None = None) -> ScanResult:
@@ -66,6 +67,10 @@ def scan_image(arg: str, options: ImageScanOptions | None = None) -> ScanResult:
         result = scan_filesystem(target, TargetFS(squashed.root), opts.scan)
         packages = attribute(result.inventory.packages, squashed, spec, result.inventory.os, catalogers)
         findings, statuses = image_findings(spec, squashed)
+        if opts.secrets:
+            found, more = _secrets(spec, scratch, opts.limits, stage)
+            findings = [*_without_secret_env_checks(findings, found, spec), *found]
+            statuses = [*statuses, *more]
         return replace(
             result,
             inventory=replace(result.inventory, packages=packages),
@@ -79,6 +84,34 @@ def scan_image(arg: str, options: ImageScanOptions | None = None) -> ScanResult:
         )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _secrets(spec: ImageSpec, scratch: str, limits: Limits, stage: Any) -> tuple[list[Finding], list[Status]]:
+    """Secrets in every layer, with files a later layer deleted (``deleted_in_layer``), and in the
+    configuration."""
+    from stockade.secrets.image import scan_image_secrets
+
+    stage("scanning layers for secrets")
+    return scan_image_secrets(spec, scratch, limits=limits, progress=stage)
+
+
+def _without_secret_env_checks(
+    findings: Sequence[Finding], secrets: Sequence[Finding], spec: ImageSpec
+) -> list[Finding]:
+    """STK-IMG-0002 (a secret-looking variable in the config) where the secret rules already report
+    that variable: one finding per secret, the more specific one."""
+    env = (spec.config.get("config") or {}).get("Env") or []
+    named = set()
+    for f in secrets:
+        where = str(f.metadata.get("field", ""))
+        if where.startswith("config.Env["):
+            try:
+                item = env[int(where[len("config.Env[") : -1])]
+            except (ValueError, IndexError, TypeError):
+                continue
+            if isinstance(item, str):
+                named.add(item.partition("=")[0])
+    return [f for f in findings if not (f.id == "STK-IMG-0002" and f.metadata.get("variable") in named)]
 
 
 # -- layers ------------------------------------------------------------------------------------------

@@ -134,6 +134,58 @@ _CODE_VALUE = re.compile(
 )
 _WORDS = re.compile(r"^[a-z_]+(?:[._-][a-z_]+)+$|^[A-Z_]+(?:[._-][A-Z_]+)+$")
 _CALL = re.compile(r"^[\w.]+\(|^\w+\[|\)$")
+#: configuration keywords a password- or secret-named setting takes as its value: settings about a
+#: password, not the password (perl's Config.pm ``d_grpasswd='define'``, ``i_pwd='define'``; PAM and
+#: pg_hba methods; feature switches)
+_CONFIG_WORDS = frozenset(
+    [
+        "define",
+        "undef",
+        "defined",
+        "enabled",
+        "disabled",
+        "enable",
+        "disable",
+        "required",
+        "optional",
+        "prompt",
+        "ask",
+        "random",
+        "generate",
+        "generated",
+        "auto",
+        "automatic",
+        "default",
+        "unset",
+        "empty",
+        "inherit",
+        "ignore",
+        "deny",
+        "allow",
+        "md5",
+        "sha1",
+        "sha256",
+        "sha512",
+        "bcrypt",
+        "scrypt",
+        "argon2",
+        "pbkdf2",
+        "plain",
+        "plaintext",
+        "crypt",
+        "trust",
+        "peer",
+        "ident",
+        "reject",
+        "hash",
+        "hashed",
+        "masked",
+        "hidden",
+        "scram-sha-256",
+    ]
+)
+
+
 _TYPE_WORDS = frozenset(
     [
         "str",
@@ -214,6 +266,8 @@ def _secret_name(secret: str, m: Match) -> Facts | None:
     name = m.group(1)
     if not secret_name(name) or not strict_secret_name(name) or not literal(secret) or is_placeholder(secret):
         return None
+    if secret.lower() in _CONFIG_WORDS:
+        return None
     low, lname = secret.lower(), name.lower()
     if low in lname or lname in low or secret.startswith(("{", "%", "<", "[")):
         return None  # ``token=token``, ``password={password}``
@@ -283,7 +337,7 @@ def _password_value(secret: str, m: Match) -> Facts | None:
         )
     ):
         return None
-    if _value_is_code(secret, bool(m.group(1))):
+    if _value_is_code(secret, bool(m.group(1))) or secret.lower() in _CONFIG_WORDS:
         return None
     return {"variable": name}
 

@@ -24,8 +24,8 @@ FILES = [
 ]
 
 
-def scan(arg: str) -> dict[str, Any]:
-    proc = run_cli("image", arg, "--format", "json", "--quiet", "--no-store")
+def scan(arg: str, *more: str) -> dict[str, Any]:
+    proc = run_cli("image", arg, "--format", "json", "--quiet", "--no-store", *more)
     assert proc.returncode == 0, proc.stderr
     assert "hunter2" not in proc.stdout, "a secret value leaked into the output"
     doc: dict[str, Any] = json.loads(proc.stdout)
@@ -41,10 +41,15 @@ def ids(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def test_config_findings(tmp_path: Path) -> None:
     layout = oci_layout(tmp_path / "img", [FILES, [], []], config=CONFIG, history=HISTORY)
-    doc = scan(str(layout))
+    doc = scan(str(layout), "--no-secrets")
     found = ids(doc)
     assert [f["metadata"]["field"] for f in found["STK-IMG-0001"]] == ["User"]
     assert [f["metadata"]["variable"] for f in found["STK-IMG-0002"]] == ["DB_PASSWORD"]
+    # with the secret rules on (the default) they report it, once, where it is: the Env and the ENV step
+    with_secrets = ids(scan(str(layout)))
+    assert "STK-IMG-0002" not in with_secrets
+    env_secrets = [f for fs in with_secrets.values() for f in fs if f["kind"] == "secret"]
+    assert sorted(f["metadata"]["field"] for f in env_secrets) == ["config.Env[1]", "history[3].created_by"]
     assert [f["metadata"]["url"] for f in found["STK-IMG-0003"]] == ["https://example.com/tool.tgz"]
     assert [f["location"]["path"] for f in found["STK-IMG-0005"]] == ["/usr/bin/passwd"]
     assert found["STK-IMG-0005"][0]["location"]["layer"] == doc["target"]["image"]["layers"][0]["digest"]

@@ -101,7 +101,8 @@ def scan(root: Path, db: Path, tmp_path: Path) -> dict[str, Any]:
 
 
 def matched(doc: dict[str, Any]) -> set[tuple[str, str]]:
-    return {(f["package"]["name"], a["id"]) for f in doc["findings"] for a in f["advisories"]}
+    vulns = [f for f in doc["findings"] if f["kind"] == "vulnerability"]
+    return {(f["package"]["name"], a["id"]) for f in vulns for a in f["advisories"]}
 
 
 @pytest.fixture(scope="module")
