@@ -4,9 +4,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 S=.venv/bin/stockade
 export STOCKADE_DB="${STOCKADE_DB:-$PWD/.stockade/stockade.db}"
-mkdir -p "$(dirname "$STOCKADE_DB")"
+export STOCKADE_ADVISORY_DB="${STOCKADE_ADVISORY_DB:-$PWD/.stockade/advisories.db}"
+mkdir -p "$(dirname "$STOCKADE_DB")" .stockade
 rule() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+rule "stockade db import ../shared/data: OSV, Debian/Ubuntu/Alpine trackers, CISA KEV, EPSS (offline)"
+if [ -f "$STOCKADE_ADVISORY_DB" ]; then echo "(already imported: $STOCKADE_ADVISORY_DB)"; else $S db import ../shared/data; fi
+$S db status
 rule "stockade host: this machine"
 $S host
 rule "stockade rootfs examples/app-rootfs (an application image's filesystem, unpacked)"
@@ -15,6 +19,11 @@ rule "stockade rootfs examples/alpine-rootfs"
 $S rootfs examples/alpine-rootfs
 rule "stockade rootfs examples/app-rootfs --format cyclonedx (first lines of the SBOM)"
 $S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store | head -n 25
+rule "stockade sbom scan: the CycloneDX SBOM above, read back and matched against the advisories"
+$S rootfs examples/app-rootfs --format cyclonedx --quiet --no-store > .stockade/demo-app.cdx.json
+$S sbom scan .stockade/demo-app.cdx.json --no-store
+rule "stockade secrets examples/: credentials in files, manifests and Dockerfiles (masked)"
+$S secrets examples/ --no-store
 rule "stockade image: examples/app-rootfs built as a three-layer OCI image (each package names its layer)"
 .venv/bin/python scripts/example_image.py .stockade/demo/app-image
 $S image .stockade/demo/app-image:1.0 --packages
