@@ -151,3 +151,48 @@ def test_parallel_equals_sequential() -> None:
         docs.append(json.dumps(doc, sort_keys=True))
     assert docs[0] == docs[1] == docs[2]
     assert len(json.loads(docs[0])["findings"]) > 100
+
+
+SECRET_POD = """apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: shop}
+spec:
+  containers:
+    - name: api
+      image: registry.example/api@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+      env:
+        - name: DB_PASSWORD
+          value: "Tr0ub4dor-and-3"
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: db, namespace: shop}
+data:
+  password: VHIwdWI0ZG9yLWFuZC0z
+"""
+
+
+def test_k8s_reports_secrets_once_and_exceptions_name_them(cli: CLI, tmp_path: Path) -> None:
+    manifest = tmp_path / "pod.yaml"
+    manifest.write_text(SECRET_POD)
+    found = by_id(run_json(cli, "k8s", str(manifest)))
+    secrets = {i: fs for i, fs in found.items() if i.startswith("STK-SEC-")}
+    assert sum(len(fs) for fs in secrets.values()) == 2, found.keys()  # the env value and the Secret
+    assert "STK-K8S-0027" not in found  # the name-based check gives way to the secret rule
+    assert all("Tr0ub4dor" not in f["evidence"] for fs in secrets.values() for f in fs)
+    # without secret scanning the name-based check is what reports the variable
+    plain = by_id(run_json(cli, "k8s", str(manifest), "--no-secrets"))
+    assert not any(i.startswith("STK-SEC-") for i in plain) and len(plain["STK-K8S-0027"]) == 1
+    # an exceptions file may name a secret rule id
+    env_rule = next(i for i, fs in secrets.items() if any(f["location"]["line"] == 10 for f in fs))
+    exceptions = tmp_path / "exceptions.yaml"
+    exceptions.write_text(
+        "version: 1\nexceptions:\n"
+        f"  - id: {env_rule}\n"
+        "    scope: {path: '**/pod.yaml'}\n"
+        "    reason: test fixture\n"
+        "    owner: platform@example.com\n"
+        "    expires: 2999-01-01\n"
+    )
+    doc = run_json(cli, "k8s", str(manifest), "--exceptions", str(exceptions))
+    assert env_rule in {f["id"] for f in doc["suppressed"]}

@@ -37,6 +37,11 @@ def exceptions_option(func: F) -> F:
     func = click.option(
         "--show-suppressed", is_flag=True, help="With --format table: list the findings exceptions cover."
     )(func)
+    func = click.option(
+        "--no-secrets",
+        is_flag=True,
+        help="Do not look for secrets in the files (env values, Secrets, ConfigMaps, ARG/ENV).",
+    )(func)
     return func
 
 
@@ -50,7 +55,11 @@ def _run(
     opts: dict[str, object],
 ) -> int:
     options = ConfigOptions(
-        mode=mode, pss_level=pss_level, pss_version=pss_version, exceptions_file=exceptions_file
+        mode=mode,
+        pss_level=pss_level,
+        pss_version=pss_version,
+        exceptions_file=exceptions_file,
+        secrets=not opts.pop("no_secrets", False),
     )
     jobs = opts.pop("jobs", None)
     if isinstance(jobs, int):

@@ -55,6 +55,7 @@ class ConfigOptions:
     scan_id: Callable[[], str] = new_scan_id
     stdin: Callable[[], bytes] = field(default=lambda: sys.stdin.buffer.read())
     jobs: int = field(default_factory=default_jobs)  # worker processes (files are spread over them)
+    secrets: bool = True  # also look for secrets in the files (docs/secrets.md)
 
 
 def is_dockerfile(name: str) -> bool:
@@ -248,6 +249,8 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
         )
     )
     known = frozenset(c.ID for c in [*checks.k8s, *checks.dockerfile()])
+    if opts.secrets:
+        known |= _add_secrets(part, inputs, opts, statuses)
     kept, suppressed = _apply_exceptions(part, opts, statuses, known)
     target = Target(
         kind=TargetKind.MANIFESTS,
@@ -270,6 +273,47 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
         finished=opts.clock(),
         tool_version=__version__,
     )
+
+
+_GIVES_WAY_TO_SECRETS = frozenset({"STK-K8S-0027", "STK-DF-0014"})
+
+
+def _add_secrets(
+    part: _Part, inputs: Sequence[tuple[str, str]], opts: ConfigOptions, statuses: list[Status]
+) -> frozenset[str]:
+    """Secrets in the input files (Kubernetes Secrets and ConfigMaps, env values, Dockerfile ARG/ENV),
+    under the same exceptions; the name-based checks (STK-K8S-0027 literal secret in env, STK-DF-0014
+    secret in ENV/ARG) give way where a secret rule reports the same variable (within the next lines).
+    Returns the secret rule ids (exceptions may name them)."""
+    from stockade.secrets.rules import all_ids
+    from stockade.secrets.scan import scan_path_secrets
+    from stockade.secrets.tree import TreeOptions
+
+    files = [path for path, _ in inputs if path != "-"]
+    if len(files) < len(inputs):
+        statuses.append(
+            Status(
+                "secrets",
+                StatusKind.SKIPPED,
+                "standard input is not scanned for secrets (`stockade secrets -`)",
+            )
+        )
+    if files:
+        found, more = scan_path_secrets(files, TreeOptions(jobs=opts.jobs))
+        statuses.extend(more)
+        near = {(f.location.path, f.location.line) for f in found if f.location and f.location.line}
+        part.findings[:] = [
+            (f, fact)
+            for f, fact in part.findings
+            if not (
+                f.id in _GIVES_WAY_TO_SECRETS
+                and f.location is not None
+                and f.location.line is not None
+                and any((f.location.path, f.location.line + d) in near for d in range(4))
+            )
+        ]
+        part.findings.extend((f, None) for f in found)
+    return all_ids()
 
 
 def _report_parse_errors(loaded: LoadResult, statuses: list[Status]) -> None:
