@@ -37,12 +37,15 @@ def exceptions_option(func: F) -> F:
     func = click.option(
         "--show-suppressed", is_flag=True, help="With --format table: list the findings exceptions cover."
     )(func)
-    func = click.option(
+    return func
+
+
+def no_secrets_option(func: F) -> F:
+    return click.option(
         "--no-secrets",
         is_flag=True,
         help="Do not look for secrets in the files (env values, Secrets, ConfigMaps, ARG/ENV).",
     )(func)
-    return func
 
 
 def _run(
@@ -72,6 +75,7 @@ def _run(
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @pss_options
 @exceptions_option
+@no_secrets_option
 @jobs_option
 @output_options
 def k8s(
@@ -94,6 +98,7 @@ def k8s(
 @click.command("dockerfile")
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @exceptions_option
+@no_secrets_option
 @jobs_option
 @output_options
 def dockerfile(
@@ -107,6 +112,7 @@ def dockerfile(
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @pss_options
 @exceptions_option
+@no_secrets_option
 @jobs_option
 @output_options
 def config(

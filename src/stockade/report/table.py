@@ -70,6 +70,13 @@ class TableFormatter(Formatter):
             listed = ", ".join(f"{n} {k}" for k, n in sorted(objects.items()))
             console.print(f"{target.metadata.get('files', 0)} files" + (f": {listed}" if listed else ""))
             return
+        if "rules" in target.metadata and not inv.packages and target.image is None:  # `stockade secrets`
+            meta = target.metadata
+            console.print(
+                f"{meta.get('files', 0)} files searched with {meta['rules']} secret rules "
+                f"({meta.get('binary_files_skipped', 0)} binary files skipped)"
+            )
+            return
         console.print(f"operating system: {os_text}")
         if target.image is not None:
             _image(console, target.image)
