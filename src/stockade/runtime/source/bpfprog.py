@@ -1,11 +1,12 @@
 """The bpftrace program of the eBPF source, generated from a table of syscalls.
 
-Two probes carry every syscall: ``raw_syscalls:sys_enter`` keeps the arguments of the syscalls of interest in
-per-thread maps (the syscall number is tested first, so other syscalls cost one comparison chain) and
-``raw_syscalls:sys_exit`` prints one record with the result.  One raw tracepoint pair instead of ~90
-per-syscall tracepoints because bpftrace 0.17 spends about 0.2 s per attached tracepoint at start-up.
-``sched:sched_process_exec``/``fork``/``exit`` give process lifecycle with the new executable, parent,
-terminal, capabilities and the overlayfs magic of the executable's file system.
+Each traced syscall gets its own pair of ``syscalls:sys_enter_X``/``sys_exit_X`` tracepoints, so only the
+~50 syscalls of interest run BPF code; every other syscall (read, write, mmap, futex …) costs nothing.  The
+enter probe keeps the arguments in a per-thread map (one tuple ``(ts, nr, a0, a1, a2, a3)``), the exit probe
+prints one record with the result.  ``sched:sched_process_exec``/``fork``/``exit`` give process lifecycle with
+the new executable, parent, terminal, capabilities and the overlayfs magic of the executable's file system.
+A syscall whose tracepoint the kernel lacks (``init_module``/``finit_module`` without module support) is
+left out (:func:`attachable`), and :func:`needed` leaves out syscalls no loaded rule can match.
 
 bpftrace keeps strings on the 512-byte BPF stack, so a record carries at most one string: a syscall with
 string arguments prints one ``P`` (part) record per string, then its final record; all carry the same
@@ -19,12 +20,15 @@ sensor's own process is never traced.
 Records (fields separated by ``\\x1f``; ``H`` = ``ts pid tid uid gid cgroup comm loginuid``), decoded by
 :mod:`stockade.runtime.source.records`: ``P tid ts idx text`` · ``S nr H ret a0 a1 a2 a3`` ·
 ``N nr H ret fd family port addr`` · ``E H old_pid ppid tty magic ino capeff capprm capinh enter_ts`` ·
-``K H child_pid`` · ``X H exit_code``.  Syscall numbers are x86_64's (``asm/unistd_64.h``).
+``K H child_pid`` · ``X H exit_code``.  Syscall numbers are x86_64's (``asm/unistd_64.h``); tracepoint
+argument names are the kernel's ``SYSCALL_DEFINE`` parameter names (``events/syscalls/*/format``).
 """
 
 from __future__ import annotations
 
+import os
 import platform
+from collections.abc import Callable, Iterable
 
 SEP = "\\x1f"
 HDR_FMT = SEP.join(["%llu", "%d", "%d", "%d", "%d", "%llu", "%s", "%d"])
@@ -54,22 +58,78 @@ SYSCALLS: dict[str, tuple[int, str]] = {
     "memfd_create": (319, "si"), "dup2": (33, "ii"), "dup3": (292, "iii"), "socket": (41, "iii"),
     "listen": (50, "ii"), "unshare": (272, "i"), "setns": (308, "ii"), "bpf": (321, "i"),
 }  # fmt: skip
+#: the tracepoint's argument names (``events/syscalls/sys_enter_X/format``), in the syscall's order
+FIELDS: dict[str, tuple[str, ...]] = {
+    "open": ("filename", "flags", "mode"), "openat": ("dfd", "filename", "flags", "mode"),
+    "openat2": ("dfd", "filename", "how"), "execve": ("filename", "argv"),
+    "execveat": ("fd", "filename", "argv"), "connect": ("fd", "uservaddr"),
+    "accept": ("fd", "upeer_sockaddr"), "accept4": ("fd", "upeer_sockaddr"), "bind": ("fd", "umyaddr"),
+    "unlink": ("pathname",), "unlinkat": ("dfd", "pathname", "flag"), "rename": ("oldname", "newname"),
+    "renameat": ("olddfd", "oldname", "newdfd", "newname"),
+    "renameat2": ("olddfd", "oldname", "newdfd", "newname"), "chmod": ("filename", "mode"),
+    "fchmod": ("fd", "mode"), "fchmodat": ("dfd", "filename", "mode"),
+    "fchmodat2": ("dfd", "filename", "mode"), "chown": ("filename", "user", "group"),
+    "lchown": ("filename", "user", "group"), "fchown": ("fd", "user", "group"),
+    "fchownat": ("dfd", "filename", "user", "group"), "mkdir": ("pathname", "mode"),
+    "mkdirat": ("dfd", "pathname", "mode"), "symlink": ("oldname", "newname"),
+    "symlinkat": ("oldname", "newdfd", "newname"), "link": ("oldname", "newname"),
+    "linkat": ("olddfd", "oldname", "newdfd", "newname"), "setuid": ("uid",), "setgid": ("gid",),
+    "setreuid": ("ruid", "euid"), "setregid": ("rgid", "egid"), "setresuid": ("ruid", "euid", "suid"),
+    "setresgid": ("rgid", "egid", "sgid"), "capset": (), "ptrace": ("request", "pid"),
+    "init_module": ("umod", "len", "uargs"), "finit_module": ("fd", "uargs", "flags"),
+    "mount": ("dev_name", "dir_name", "type", "flags"), "umount2": ("name", "flags"),
+    "memfd_create": ("uname", "flags"), "dup2": ("oldfd", "newfd"), "dup3": ("oldfd", "newfd", "flags"),
+    "socket": ("family", "type", "protocol"), "listen": ("fd", "backlog"), "unshare": ("unshare_flags",),
+    "setns": ("fd", "flags"), "bpf": ("cmd",),
+}  # fmt: skip
+#: tracepoint names that differ from the syscall's name (``SYSCALL_DEFINE2(umount, …)`` is umount2)
+TRACEPOINT = {"umount2": "umount"}
 BY_NR = {nr: name for name, (nr, _) in SYSCALLS.items()}
 OPEN = ("open", "openat", "openat2")
 EXEC = ("execve", "execveat")
 NET = ("connect", "accept", "accept4", "bind")
-#: extra in-kernel filters (the syscall is dropped unless the test holds)
-FILTERS = {"dup2": "$x1 <= 2", "dup3": "$x1 <= 2", "socket": "$x0 == 17", "bpf": "$x0 == 5"}  # fmt: skip
-#: for net syscalls, which argument holds the sockaddr pointer
-SOCKADDR_ARG = 1
+#: extra in-kernel filters on the enter tracepoint's arguments (the syscall is dropped unless the test holds)
+FILTERS = {
+    "dup2": "args->newfd <= 2", "dup3": "args->newfd <= 2", "socket": "args->family == 17",
+    "bpf": "args->cmd == 5",
+}  # fmt: skip
+#: a syscall whose records the decoder needs to complete another syscall's event (the socket of a dup/listen)
+SUPPORTS = {n: ("connect", "accept", "accept4", "bind") for n in ("dup2", "dup3", "listen")}
+#: evt.type names a syscall's event may carry besides its own (the decoder reports some execveat as execve)
+ALIASES = {"execve": ("execveat",), "execveat": ("execve",)}
+#: always attached: the process table (enrichment) needs every exec, whatever the rules
+ALWAYS = EXEC
 
 
 def supported() -> bool:
     return platform.machine() == "x86_64"
 
 
-def _ids(names: list[str] | tuple[str, ...], var: str = "$id") -> str:
-    return " || ".join(f"{var} == {SYSCALLS[n][0]}" for n in names) or "0"
+def tracepoint(name: str) -> str:
+    return TRACEPOINT.get(name, name)
+
+
+def attachable(tracefs: str = "/sys/kernel/tracing") -> frozenset[str]:
+    """The syscalls of :data:`SYSCALLS` whose enter/exit tracepoints this kernel has."""
+    base = os.path.join(tracefs, "events", "syscalls")
+    return frozenset(
+        n
+        for n in SYSCALLS
+        if os.path.isdir(os.path.join(base, f"sys_enter_{tracepoint(n)}"))
+        and os.path.isdir(os.path.join(base, f"sys_exit_{tracepoint(n)}"))
+    )
+
+
+def needed(wants: Callable[[str], bool]) -> frozenset[str]:
+    """The syscalls to attach when only event types ``wants(evt_type)`` accepts can raise an alert.
+
+    Exec is always kept (the process table), and the socket calls are kept for a wanted ``dup2``/``dup3``/
+    ``listen`` (the decoder takes the socket's addresses from them)."""
+    out = {n for n in SYSCALLS if wants(n) or any(wants(a) for a in ALIASES.get(n, ()))}
+    out.update(ALWAYS)
+    for n in list(out):
+        out.update(SUPPORTS.get(n, ()))
+    return frozenset(out)
 
 
 def _part(idx: int | str, expr: str) -> str:
@@ -81,77 +141,80 @@ def _prefix_test(var: str, prefixes: tuple[str, ...]) -> str:
     return " || ".join(tests) if tests else "0"
 
 
-def _enter(self_pid: int, sensitive: tuple[str, ...]) -> str:
-    generic = [n for n in SYSCALLS if n not in OPEN + EXEC and n not in FILTERS]
-    own = f"pid != {self_pid}"
-    out = [
-        f"tracepoint:raw_syscalls:sys_enter /{own}/ {{ $id = args->id; if ({_ids(OPEN)}) {{",
-        "  $o = $id == 2;",
-        "  $x0 = args->args[0]; $x1 = args->args[1]; $x2 = args->args[2]; $x3 = args->args[3];",
-        "  $fn = $o ? $x0 : $x1; $fl = $o ? $x1 : $x2; $md = $o ? $x2 : $x3;",
-        f"  if ($id == {SYSCALLS['openat2'][0]}) {{ $fl = ((struct open_how *)uptr($x2))->flags; }}",
-        f"  $keep = ($fl & {O_WRITE_MASK}) != 0;",
-        f"  if (!$keep) {{ $f = str($fn); $keep = {_prefix_test('$f', sensitive)}; }}",
-        "  if ($keep) { @a0[tid] = $o ? (uint64)-100 : $x0; @a1[tid] = $fn;",
-        "    @a2[tid] = $fl; @a3[tid] = $md; @in[tid] = $id; @ts[tid] = nsecs; }",
-        "} }",
-        f"tracepoint:raw_syscalls:sys_enter /{own}/ {{ $id = args->id; if ({_ids(EXEC)}) {{",
-        "  $ts = nsecs; @ets[tid] = $ts; @in[tid] = $id;",
-        "  $x0 = args->args[0]; $x1 = args->args[1]; $x2 = args->args[2];",
-        f"  $e = $id == {SYSCALLS['execve'][0]}; $fn = $e ? $x0 : $x1; $av = $e ? $x1 : $x2;",
-        f"  {_part(-1, '$fn')}",
-        "  $i = (uint64)0; while ($i < 32) { $p = *(uint64 *)($av + $i * 8); if ($p == 0) { break; }",
-        f"    {_part('$i', '$p')} $i++; }}",
-        f'  printf("P{SEP}%d{SEP}%llu{SEP}%d{SEP}%d\\n", tid, $ts, -9, $i);',
-        "} }",
-        f"tracepoint:raw_syscalls:sys_enter /{own}/ {{ $id = args->id;",
-        "  $x0 = args->args[0]; $x1 = args->args[1]; $keep = "
-        + (_ids(generic) + " || " + " || ".join(f"(({_ids([n])}) && {t})" for n, t in FILTERS.items()))
-        + ";",
-        "  if ($keep) { @a0[tid] = $x0; @a1[tid] = $x1; @a2[tid] = args->args[2];",
-        "    @a3[tid] = args->args[3]; @in[tid] = $id; @ts[tid] = nsecs; }",
-        "}",
-    ]
-    return "\n".join(out) + "\n"
+def _tp(kind: str, name: str) -> str:
+    return f"tracepoint:syscalls:sys_{kind}_{tracepoint(name)}"
 
 
-def _exit() -> str:
-    sfmt = f"S{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld"] * 5) + "\\n"
-    nfmt = f"N{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld", "%lld", "%d", "%d", "%s"]) + "\\n"
-    port = "((($sa->sin_port & 0xff) << 8) | ($sa->sin_port >> 8))"
-    port6 = "((($s6->sin6_port & 0xff) << 8) | ($s6->sin6_port >> 8))"
-    rest = [n for n in SYSCALLS if n not in EXEC + NET]
-    dels = " ".join(f"delete(@{m}[tid]);" for m in ("a0", "a1", "a2", "a3", "in", "ts"))
-    out = [
-        f"tracepoint:raw_syscalls:sys_exit {{ $id = args->id; if (({_ids(EXEC)}) && @in[tid]) {{"
-        " delete(@ets[tid]); delete(@in[tid]); } }",
-        f"tracepoint:raw_syscalls:sys_exit {{ $id = args->id; if (({_ids(NET)}) && @in[tid]) {{",
-        "  $ts = @ts[tid];",
-        f"  if (@a{SOCKADDR_ARG}[tid] != 0) {{",
-        f"    $sa = (struct sockaddr_in *)uptr(@a{SOCKADDR_ARG}[tid]); $fam = $sa->sin_family;",
-        f'    if ($fam == 2) {{ printf("{nfmt}", $id, {HDR_ARGS}, args->ret, (int64)@a0[tid], $fam, {port},'
-        " ntop($sa->sin_addr.s_addr)); }",
-        f"    if ($fam == 10) {{ $s6 = (struct sockaddr_in6 *)uptr(@a{SOCKADDR_ARG}[tid]);",
-        f'      printf("{nfmt}", $id, {HDR_ARGS}, args->ret, (int64)@a0[tid], $fam, {port6},'
-        " ntop($s6->sin6_addr.in6_u.u6_addr8)); }",
-        "  }",
-        f"  {dels}",
-        "} }",
-    ]
-    for slot in range(4):
-        names = [n for n in rest if SYSCALLS[n][1][slot : slot + 1] == "s"]
-        if names:
-            out.append(
-                f"tracepoint:raw_syscalls:sys_exit {{ $id = args->id; if (({_ids(names)}) && @in[tid]) {{"
-                f" $ts = @ts[tid]; {_part(slot, f'@a{slot}[tid]')} }}}}"
-            )
-    out.append(f"tracepoint:raw_syscalls:sys_exit {{ $id = args->id; if (({_ids(rest)}) && @in[tid]) {{")
-    out.append(
-        f'  $ts = @ts[tid]; printf("{sfmt}", $id, {HDR_ARGS}, args->ret, (int64)@a0[tid], (int64)@a1[tid],'
-        " (int64)@a2[tid], (int64)@a3[tid]);"
+def _store(nr: int, vals: list[str]) -> str:
+    vals = (vals + ["0"] * 4)[:4]
+    return f"@e[tid] = (nsecs, {nr}, " + ", ".join(f"(uint64){v}" for v in vals) + ");"
+
+
+def _enter(name: str, own: str, sensitive: tuple[str, ...]) -> str:
+    nr, _kinds = SYSCALLS[name]
+    fields = FIELDS[name]
+    if name in OPEN:
+        fn = "args->filename"
+        if name == "openat2":
+            how = "((struct open_how *)args->how)"
+            dirfd, fl, md = "args->dfd", f"{how}->flags", f"{how}->mode"
+        elif name == "openat":
+            dirfd, fl, md = "args->dfd", "args->flags", "args->mode"
+        else:
+            dirfd, fl, md = "(uint64)-100", "args->flags", "args->mode"
+        return (
+            f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; $keep = ($fl & {O_WRITE_MASK}) != 0;\n"
+            f"  if (!$keep) {{ $f = str({fn}); $keep = {_prefix_test('$f', sensitive)}; }}\n"
+            f"  if ($keep) {{ {_store(nr, [dirfd, fn, '$fl', md])} }} }}\n"
+        )
+    if name in EXEC:
+        return (
+            f"{_tp('enter', name)} /{own}/ {{ $ts = nsecs; @ets[tid] = $ts;\n"
+            f"  {_part(-1, 'args->filename')}\n"
+            "  $av = (uint64)args->argv; $i = (uint64)0;\n"
+            "  while ($i < 32) { $p = *(uint64 *)($av + $i * 8); if ($p == 0) { break; }\n"
+            f"    {_part('$i', '$p')} $i++; }}\n"
+            f'  printf("P{SEP}%d{SEP}%llu{SEP}%d{SEP}%d\\n", tid, $ts, -9, $i);\n}}\n'
+        )
+    store = _store(nr, [f"args->{f}" for f in fields])
+    pred = f"{own} && {FILTERS[name]}" if name in FILTERS else own
+    return f"{_tp('enter', name)} /{pred}/ {{ {store} }}\n"
+
+
+def _exit(name: str) -> str:
+    nr, kinds = SYSCALLS[name]
+    if name in EXEC:
+        return f"{_tp('exit', name)} /@ets[tid]/ {{ delete(@ets[tid]); }}\n"
+    head = (
+        f"{_tp('exit', name)} /@e[tid].0/ {{ $e = @e[tid]; delete(@e[tid]);"
+        f" if ($e.1 == {nr}) {{ $ts = $e.0;\n"
     )
-    out.append(f"  {dels}\n}}}}")
-    return "\n".join(out) + "\n"
+    if name in NET:
+        nfmt = f"N{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld", "%lld", "%d", "%d", "%s"]) + "\\n"
+        port = "((($sa->sin_port & 0xff) << 8) | ($sa->sin_port >> 8))"
+        port6 = "((($s6->sin6_port & 0xff) << 8) | ($s6->sin6_port >> 8))"
+        return head + (
+            "  if ($e.3 != 0) { $sa = (struct sockaddr_in *)uptr($e.3); $fam = $sa->sin_family;\n"
+            f'    if ($fam == 2) {{ printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port},'
+            " ntop($sa->sin_addr.s_addr)); }\n"
+            "    if ($fam == 10) { $s6 = (struct sockaddr_in6 *)uptr($e.3);\n"
+            f'      printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port6},'
+            " ntop($s6->sin6_addr.in6_u.u6_addr8)); }\n"
+            "  } } }\n"
+        )
+    sfmt = f"S{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld"] * 5) + "\\n"
+    # one probe per string (the 512-byte stack holds one string and one printf); they run in program order
+    parts = "".join(
+        f"{_tp('exit', name)} /@e[tid].1 == {nr}/ {{ $e = @e[tid]; $ts = $e.0; {_part(i, f'$e.{i + 2}')} }}\n"
+        for i, k in enumerate(kinds)
+        if k == "s"
+    )
+    return (
+        parts
+        + head
+        + f'  printf("{sfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, (int64)$e.3, (int64)$e.4,'
+        " (int64)$e.5);\n} }\n"
+    )
 
 
 def _sched() -> str:
@@ -177,9 +240,20 @@ def _sched() -> str:
     )
 
 
-def program(self_pid: int, sensitive: tuple[str, ...] = DEFAULT_SENSITIVE) -> str:
-    """The program text; the sensor's own ``self_pid`` is excluded in the kernel."""
+def program(
+    self_pid: int,
+    sensitive: tuple[str, ...] = DEFAULT_SENSITIVE,
+    syscalls: Iterable[str] | None = None,
+) -> str:
+    """The program text attaching ``syscalls`` (default: all of :data:`SYSCALLS`, in table order); the
+    sensor's own ``self_pid`` is excluded in the kernel."""
     for p in sensitive:
         if '"' in p or "\\" in p:
             raise ValueError(f"sensitive path prefix may not contain quotes or backslashes: {p!r}")
-    return 'BEGIN { printf("READY\\n"); }\n' + _enter(self_pid, sensitive) + _exit() + _sched()
+    chosen = set(SYSCALLS if syscalls is None else syscalls)
+    unknown = chosen - set(SYSCALLS)
+    if unknown:
+        raise ValueError(f"unknown syscalls: {', '.join(sorted(unknown))}")
+    own = f"pid != {self_pid}"
+    body = "".join(_enter(n, own, sensitive) + _exit(n) for n in SYSCALLS if n in chosen)
+    return 'BEGIN { printf("READY\\n"); }\n' + body + _sched()

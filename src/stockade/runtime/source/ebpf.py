@@ -12,7 +12,7 @@ import select
 import shutil
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import orjson
 
@@ -60,8 +60,18 @@ class EbpfSource:
         "file descriptors opened before the sensor started",
     )
 
-    def __init__(self, sensitive: tuple[str, ...] = bpfprog.DEFAULT_SENSITIVE, rb_pages: int = 1024) -> None:
+    def __init__(
+        self,
+        sensitive: tuple[str, ...] = bpfprog.DEFAULT_SENSITIVE,
+        rb_pages: int = 1024,
+        wants: Callable[[str], bool] | None = None,
+    ) -> None:
+        """``wants(evt_type)``: whether any loaded rule can match the type (None: attach every syscall)."""
         self.sensitive = sensitive
+        self.wants = wants
+        #: the syscalls attached, and those left out because this kernel has no tracepoint for them
+        self.attached: frozenset[str] = frozenset()
+        self.missing: frozenset[str] = frozenset()
         self.rb_pages = rb_pages
         self.decoder = Decoder()
         self.lost = 0
@@ -79,7 +89,14 @@ class EbpfSource:
         if reason:
             raise SourceError(f"eBPF source unavailable: {reason}")
         ensure_tracefs()
-        self.program = bpfprog.program(os.getpid(), self.sensitive)
+        have = bpfprog.attachable(TRACEFS)
+        self.missing = frozenset(bpfprog.SYSCALLS) - have
+        chosen = have if self.wants is None else have & bpfprog.needed(self.wants)
+        self.attached = chosen
+        if self.missing:
+            gone = ", ".join(sorted(self.missing))
+            self.BLIND_SPOTS = (*type(self).BLIND_SPOTS, f"syscalls without a tracepoint here: {gone}")
+        self.program = bpfprog.program(os.getpid(), self.sensitive, chosen)
         env = {
             **os.environ,
             "BPFTRACE_STRLEN": "200",

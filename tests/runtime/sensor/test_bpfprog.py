@@ -1,0 +1,88 @@
+"""The generated bpftrace program: per-syscall tracepoints for exactly the syscalls asked for, and the
+rule-driven choice of syscalls (:func:`bpfprog.needed`).  Pure text checks; the live tests run it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from stockade.runtime.source import bpfprog
+
+
+def _attached(prog: str) -> set[str]:
+    return set(re.findall(r"tracepoint:syscalls:sys_enter_(\w+)", prog))
+
+
+def test_no_raw_syscalls_hook() -> None:
+    prog = bpfprog.program(1234)
+    assert "raw_syscalls" not in prog
+    assert _attached(prog) == {bpfprog.tracepoint(n) for n in bpfprog.SYSCALLS}
+    # every enter has its exit, and the sensor's own pid is excluded on every enter
+    assert set(re.findall(r"tracepoint:syscalls:sys_exit_(\w+)", prog)) == _attached(prog)
+    enters = re.findall(r"tracepoint:syscalls:sys_enter_\w+ /([^/]*)/", prog)
+    assert enters and all("pid != 1234" in p for p in enters)
+
+
+@pytest.mark.parametrize(
+    ("chosen", "absent"),
+    [(["openat", "execve"], "sys_enter_connect"), (["connect", "execve"], "sys_enter_openat")],
+)
+def test_only_chosen_syscalls(chosen: list[str], absent: str) -> None:
+    prog = bpfprog.program(1, syscalls=chosen)
+    assert _attached(prog) == set(chosen)
+    assert absent not in prog
+    # the process lifecycle is always there
+    for tp in ("sched_process_exec", "sched_process_fork", "sched_process_exit"):
+        assert f"tracepoint:sched:{tp}" in prog
+
+
+def test_umount2_tracepoint_name() -> None:
+    assert "sys_enter_umount " in bpfprog.program(1, syscalls=["umount2"])
+
+
+def test_unknown_syscall_rejected() -> None:
+    with pytest.raises(ValueError, match="unknown syscalls: nosuch"):
+        bpfprog.program(1, syscalls=["nosuch"])
+
+
+def test_fields_cover_kinds() -> None:
+    for name, (_nr, kinds) in bpfprog.SYSCALLS.items():
+        if name not in bpfprog.EXEC:  # exec reads only filename and argv
+            assert len(bpfprog.FIELDS[name]) >= len(kinds), name
+
+
+def test_fields_match_kernel_formats() -> None:
+    base = Path("/sys/kernel/tracing/events/syscalls")
+    if not base.is_dir():
+        pytest.skip("tracefs is not mounted on /sys/kernel/tracing")
+    for name, fields in bpfprog.FIELDS.items():
+        fmt = base / f"sys_enter_{bpfprog.tracepoint(name)}" / "format"
+        if not fmt.exists():
+            continue
+        have = re.findall(r"field:[^;]*?(\w+);", fmt.read_text())
+        assert list(fields) == have[5 : 5 + len(fields)], name
+
+
+def test_needed_follows_the_rules() -> None:
+    wanted = {"open", "openat", "connect"}
+    got = bpfprog.needed(lambda t: t in wanted)
+    assert {"open", "openat", "connect", "execve", "execveat"} <= got
+    assert "chmod" not in got and "ptrace" not in got and "openat2" not in got
+    # a wanted dup2 brings the socket calls the decoder needs for its fd fields
+    assert {"accept", "accept4", "bind", "connect"} <= bpfprog.needed(lambda t: t == "dup2")
+    assert bpfprog.needed(lambda t: True) == frozenset(bpfprog.SYSCALLS)
+
+
+def test_needed_with_the_engine() -> None:
+    """The real engine's view of a rule file: only the syscalls its rules can match (plus exec)."""
+    from stockade.runtime.sensor import load_engine
+
+    rules = Path(__file__).resolve().parents[3].parent / "shared" / "rules" / "falco" / "falco_rules.yaml"
+    if not rules.exists():
+        pytest.skip(f"upstream rules not found at {rules}")
+    engine, _errors = load_engine([rules])
+    got = bpfprog.needed(lambda t: bool(engine.rules_for(t)))  # type: ignore[attr-defined]
+    assert {"openat", "connect", "execve", "symlinkat", "ptrace"} <= got
+    assert got <= frozenset(bpfprog.SYSCALLS)
