@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -102,7 +104,10 @@ def watch(
     sinks = [open_sink(o) for o in outputs]
     responder = Responder(enforce=respond, by_rule=_actions(actions), podman_args=podman_args)
     rec = open(record, "ab") if record else None  # noqa: SIM115
-    src, why = _start_source(source, input_path)
+    # without --record only the syscalls some loaded rule can match are traced (a recording is kept whole,
+    # for replay with other rules)
+    wants = None if record else (lambda t: bool(engine.rules_for(t)))
+    src, why = _start_source(source, input_path, wants)
     enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
     try:
@@ -112,6 +117,8 @@ def watch(
         click.echo(
             f"stockade: source {src.NAME} ready; rules: {', '.join(files)}; cannot see: {blind}", err=True
         )
+        for line in _blind_rules(engine, src):
+            click.echo(f"stockade: {line}", err=True)
         _status(status_file, {"state": "ready", "source": src.NAME})
         try:
             stats = sensor.run(src, duration)
@@ -141,21 +148,43 @@ def _status(path: str | None, obj: dict[str, object]) -> None:
         Path(path).write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
 
 
-def _start_source(name: str, path: str | None) -> tuple[EventSource, str]:
+def _blind_rules(engine: Any, src: EventSource) -> list[str]:
+    """The loaded rules this source leaves degraded: fields it never fills, event types it never sees."""
+    from stockade.runtime.rules.evttypes import ALL
+    from stockade.runtime.rules.usage import blind_rules
+
+    out: list[str] = []
+    unfilled: dict[str, str] = getattr(src, "UNFILLED_FIELDS", {})
+    for rule, fields in blind_rules(engine.ruleset, unfilled).items():
+        out.append(f"rule {rule!r} reads {', '.join(fields)}, which source {src.NAME} does not fill")
+    seen: frozenset[str] | None = getattr(src, "EVENT_TYPES", None)
+    if seen is not None:
+        never = [r.name for r in engine.ruleset.rules if r.evttypes != ALL and not (r.evttypes & seen)]
+        if never:
+            out.append(
+                f"{len(never)} rules match only event types source {src.NAME} does not produce "
+                f"({', '.join(sorted(seen))}): {', '.join(never[:5])}{' …' if len(never) > 5 else ''}"
+            )
+    return out
+
+
+def _start_source(
+    name: str, path: str | None, wants: Callable[[str], bool] | None = None
+) -> tuple[EventSource, str]:
     """The started source, and why ``auto`` chose the proc connector ("" otherwise).
 
     ``auto`` runs eBPF when it can (root, bpftrace, BTF, and bpftrace attaching its probes), else falls back
     to the proc connector; an explicit ``--source`` never falls back.
     """
     if name != "auto":
-        src = _source(name, path)
+        src = _source(name, path, wants)
         src.start()
         return src, ""
     from stockade.runtime.source import ebpf, proc_connector
 
     reason = ebpf.unavailable_reason()
     if reason is None:
-        first = ebpf.EbpfSource()
+        first = ebpf.EbpfSource(wants=wants)
         try:
             first.start()
             return first, ""
@@ -170,11 +199,11 @@ def _start_source(name: str, path: str | None) -> tuple[EventSource, str]:
     return src, f"eBPF unavailable ({reason}); falling back to the proc connector"
 
 
-def _source(name: str, path: str | None) -> EventSource:
+def _source(name: str, path: str | None, wants: Callable[[str], bool] | None = None) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource
 
-        return EbpfSource()
+        return EbpfSource(wants=wants)
     if name == "proc":
         from stockade.runtime.source.proc_connector import ProcConnectorSource
 

@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 import orjson
 
@@ -59,6 +60,11 @@ class EbpfSource:
         "socket protocol (fd.l4proto) and the local address of connects",
         "file descriptors opened before the sensor started",
     )
+    #: fields of the event model this source never fills: rules whose conditions read them are reported
+    #: at start (the comparison on a missing value is false, so they cannot fire on those facts)
+    UNFILLED_FIELDS: ClassVar[dict[str, str]] = {
+        "fd.l4proto": "the eBPF program does not read the socket's protocol"
+    }
 
     def __init__(
         self,

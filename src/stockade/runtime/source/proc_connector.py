@@ -226,6 +226,8 @@ class ProcConnectorSource:
         "a program that execs another at once (sh -c 'cmd') is seen as the second one (counted overtaken)",
         "failed execs",
     )
+    #: the event types this source produces (rules that match only others are reported at start)
+    EVENT_TYPES: frozenset[str] = frozenset({"execve", "clone", "procexit"})
 
     def __init__(self, rcvbuf: int = 8 << 20) -> None:
         self.rcvbuf = rcvbuf
