@@ -50,6 +50,12 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/render_formats.py
 	$(BIN)/python benchmarks/store_record.py
 	$(BIN)/python benchmarks/image_scan.py
+	$(BIN)/python benchmarks/advisory_import.py
+	$(BIN)/python benchmarks/vuln_match.py
+	$(BIN)/python benchmarks/netpol_matrix.py
+	$(BIN)/python benchmarks/rbac_whocan.py
+	@echo "longer or root-only comparisons (each writes its own table): benchmarks/k8s_vs_checkov.py,"
+	@echo "benchmarks/secrets_vs_detect_secrets.py, benchmarks/rules_replay.py, benchmarks/runtime_overhead.py"
 
 clean:
 	rm -rf $(VENV) .stockade .pytest_cache .mypy_cache .ruff_cache build src/*.egg-info
