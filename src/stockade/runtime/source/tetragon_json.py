@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import os
 import shlex
-from collections.abc import Iterator
 from typing import Any
 
-import orjson
-
 from stockade.model.event import Event
-from stockade.runtime.source.falco_json import _ns
+from stockade.runtime.source.falco_json import JsonLinesSource, _ns
 
 NAME = "tetragon-json"
 
@@ -107,34 +104,13 @@ def to_event(obj: dict[str, Any]) -> Event | None:
     return None
 
 
-class TetragonJsonSource:
+class TetragonJsonSource(JsonLinesSource):
     NAME: str = NAME
     BLIND_SPOTS: tuple[str, ...] = (
         "everything Tetragon's tracing policies did not hook",
         "file writes unless a policy hooks them",
     )
 
-    def __init__(self, path: str) -> None:
-        self.path, self.lost, self.malformed = path, 0, 0
-
-    def start(self) -> None:
-        pass
-
-    def events(self, until: float | None = None) -> Iterator[Event]:
-        with open(self.path, "rb") as fh:
-            for raw in fh:
-                if not raw.strip():
-                    continue
-                try:
-                    obj = orjson.loads(raw)
-                except orjson.JSONDecodeError:
-                    self.malformed += 1
-                    continue
-                ev = to_event(obj) if isinstance(obj, dict) else None
-                if ev is None:
-                    self.malformed += 1
-                    continue
-                yield ev
-
-    def stop(self) -> None:
-        pass
+    @staticmethod
+    def convert(obj: dict[str, Any]) -> Event | None:
+        return to_event(obj)
