@@ -47,7 +47,7 @@ def rel(p: Path) -> str:
 
 def stockade_cmd(out: str) -> list[str]:
     exe = rel(REPO / ".venv" / "bin" / "stockade")
-    # --no-secrets: Checkov runs only its kubernetes framework here (no secrets scan), so neither does stockade
+    # --no-secrets: Checkov runs only its kubernetes framework here (no secrets), so neither does stockade
     return [exe, "k8s", rel(CORPUS), "--format", "json", "--quiet", "--no-store", "--no-secrets", "-o", out]
 
 
