@@ -33,10 +33,10 @@ def debian_mirror() -> str | None:
     return None
 
 
-def debian_rootfs() -> Path:
-    """Path of a cached ``debootstrap --variant=minbase bookworm`` tree; raises RuntimeError with the reason
-    when it cannot be made here."""
-    target = CACHE / f"debian-{SUITE}-minbase"
+def debian_rootfs(suite: str = SUITE) -> Path:
+    """Path of a cached ``debootstrap --variant=minbase SUITE`` tree (from the mirror this machine's apt
+    uses); raises RuntimeError with the reason when it cannot be made here."""
+    target = CACHE / f"debian-{suite}-minbase"
     if (target / "var/lib/dpkg/status").exists():
         return target
     if os.geteuid() != 0:
@@ -47,24 +47,24 @@ def debian_rootfs() -> Path:
     if mirror is None:
         raise RuntimeError("no Debian mirror configured in /etc/apt")
     CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / "debootstrap.lock", "w") as lock:
+    with open(CACHE / f"debootstrap-{suite}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # one builder at a time across pytest-xdist workers
         if (target / "var/lib/dpkg/status").exists():
             return target
-        work = CACHE / f"debian-{SUITE}-minbase.partial"
+        work = CACHE / f"debian-{suite}-minbase.partial"
         shutil.rmtree(work, ignore_errors=True)
         proc = subprocess.run(
-            ["debootstrap", "--variant=minbase", SUITE, str(work), mirror],
+            ["debootstrap", "--variant=minbase", suite, str(work), mirror],
             capture_output=True,
             text=True,
-            timeout=1200,
+            timeout=1800,
             check=False,
         )
-        if proc.returncode != 0:
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-            raise RuntimeError(f"debootstrap failed: {' | '.join(tail)}")
         # the tree is data for the scanner only: drop what debootstrap leaves mounted or cached
         _unmount_below(work)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+            raise RuntimeError(f"debootstrap {suite} failed: {' | '.join(tail)}")
         shutil.rmtree(work / "var/cache/apt/archives", ignore_errors=True)
         os.replace(work, target)
     return target

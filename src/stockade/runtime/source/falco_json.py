@@ -7,7 +7,7 @@ known here (the blind spot of this source).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -50,15 +50,12 @@ class JsonLinesSource:
     NAME: str = ""
     BLIND_SPOTS: tuple[str, ...] = ()
 
-    def __init__(self, path: str) -> None:
-        self.path, self.lost, self.malformed = path, 0, 0
-
-    @staticmethod
-    def convert(obj: dict[str, Any]) -> Event | None:
-        raise NotImplementedError
+    def __init__(self, path: str, convert: Callable[[dict[str, Any]], Event | None]) -> None:
+        """``convert``: the event of one exported object; None when it is not one this source reads."""
+        self.path, self.convert, self.lost, self.malformed = path, convert, 0, 0
 
     def start(self) -> None:
-        pass
+        """Nothing to start: the file is opened by :meth:`events`."""
 
     def events(self, until: float | None = None) -> Iterator[Event]:
         with open(self.path, "rb") as fh:
@@ -77,7 +74,7 @@ class JsonLinesSource:
                 yield ev
 
     def stop(self) -> None:
-        pass
+        """Nothing to stop: :meth:`events` closes the file."""
 
 
 class FalcoJsonSource(JsonLinesSource):
@@ -87,6 +84,5 @@ class FalcoJsonSource(JsonLinesSource):
         "fields not in each alert's output_fields",
     )
 
-    @staticmethod
-    def convert(obj: dict[str, Any]) -> Event | None:
-        return to_event(obj)
+    def __init__(self, path: str) -> None:
+        super().__init__(path, to_event)

@@ -111,6 +111,5 @@ class TetragonJsonSource(JsonLinesSource):
         "file writes unless a policy hooks them",
     )
 
-    @staticmethod
-    def convert(obj: dict[str, Any]) -> Event | None:
-        return to_event(obj)
+    def __init__(self, path: str) -> None:
+        super().__init__(path, to_event)
