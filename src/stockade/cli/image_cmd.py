@@ -66,9 +66,11 @@ _DEFAULTS = Limits()
 )
 @jobs_option
 @click.option(
-    "--no-secrets",
+    "--secrets",
+    "secrets",
     is_flag=True,
-    help="Do not look for secrets in the layers (files a later layer deleted too) and the config.",
+    help="Also look for secrets in every file of every layer (deleted files too) and the config: reads "
+    "every file, several times slower than the package scan (or use `stockade secrets --image`).",
 )
 @vuln_options
 @output_options
@@ -81,13 +83,13 @@ def image(
     max_ratio: float,
     max_entries: int,
     jobs: int | None,
-    no_secrets: bool,
+    secrets: bool,
     advisory_db: str | None,
     no_vulns: bool,
     **opts: object,
 ) -> int:
     """Scan a container image: its packages (attributed to the layer that added them), its
-    configuration (user, environment, history, set-uid files) and secrets in every layer.
+    configuration (user, environment, history, set-uid files); with --secrets, secrets in every layer.
 
     \b
     IMAGE is one of
@@ -110,7 +112,7 @@ def image(
         result = scan_image(
             image,
             ImageScanOptions(
-                scan=scan_options(jobs, progress), source=source, limits=limits, secrets=not no_secrets
+                scan=scan_options(jobs, progress), source=source, limits=limits, secrets=secrets
             ),
         )
         result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)

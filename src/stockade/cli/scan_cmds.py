@@ -52,11 +52,16 @@ def host(jobs: int | None, secrets: bool, advisory_db: str | None, no_vulns: boo
 @click.command()
 @click.argument("path", type=click.Path(file_okay=True, dir_okay=True, exists=False))
 @jobs_option
-@click.option("--no-secrets", is_flag=True, help="Do not look for secrets in the files.")
+@click.option(
+    "--secrets",
+    "secrets",
+    is_flag=True,
+    help="Also look for secrets in every file (reads every file: several times slower).",
+)
 @vuln_options
 @output_options
 def rootfs(
-    path: str, jobs: int | None, no_secrets: bool, advisory_db: str | None, no_vulns: bool, **opts: object
+    path: str, jobs: int | None, secrets: bool, advisory_db: str | None, no_vulns: bool, **opts: object
 ) -> int:
     """Scan an unpacked filesystem at PATH (a chroot, an extracted image, a mounted disk).
 
@@ -67,7 +72,7 @@ def rootfs(
     quiet = bool(opts["quiet"])
     with progress_reporter(quiet) as progress:
         result = scan_filesystem(target, fs, scan_options(jobs, progress))
-        if not no_secrets:
+        if secrets:
             result = with_secrets(result, fs, jobs, progress)
         result = with_vulnerabilities(result, advisory_db, no_vulns, quiet, progress)
     return finish(result, **opts)  # type: ignore[arg-type]

@@ -45,7 +45,7 @@ class ImageScanOptions:
     scan: ScanOptions = field(default_factory=ScanOptions)
     source: ImageOptions = field(default_factory=ImageOptions)
     limits: Limits = field(default_factory=Limits)
-    secrets: bool = True  # every layer (deleted files too) and the config (docs/secrets.md)
+    secrets: bool = False  # every layer (deleted files too) and the config (docs/secrets.md)
 
 
 def scan_image(arg: str, options: ImageScanOptions | None = None) -> ScanResult:

@@ -41,12 +41,12 @@ def ids(doc: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def test_config_findings(tmp_path: Path) -> None:
     layout = oci_layout(tmp_path / "img", [FILES, [], []], config=CONFIG, history=HISTORY)
-    doc = scan(str(layout), "--no-secrets")
+    doc = scan(str(layout))
     found = ids(doc)
     assert [f["metadata"]["field"] for f in found["STK-IMG-0001"]] == ["User"]
     assert [f["metadata"]["variable"] for f in found["STK-IMG-0002"]] == ["DB_PASSWORD"]
-    # with the secret rules on (the default) they report it, once, where it is: the Env and the ENV step
-    with_secrets = ids(scan(str(layout)))
+    # with the secret rules on they report it, once, where it is: the Env and the ENV step
+    with_secrets = ids(scan(str(layout), "--secrets"))
     assert "STK-IMG-0002" not in with_secrets
     env_secrets = [f for fs in with_secrets.values() for f in fs if f["kind"] == "secret"]
     assert sorted(f["metadata"]["field"] for f in env_secrets) == ["config.Env[1]", "history[3].created_by"]
