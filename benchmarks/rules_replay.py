@@ -3,8 +3,9 @@
 A realistic syscall mix (opens of libraries, configs, /proc, a few writes below /etc and sensitive reads;
 process spawns of shells and tools on the host and in containers; connects; unlink/rename/mkdir/chmod/
 symlink/setuid/ptrace/dup/socket/memfd; and events no rule names) is written as JSON lines, then read
-back three ways in the same run: a bare decode loop (the floor: ``orjson.loads`` of every line), decode +
-``Engine.match`` (the replay hot path), and decode + match + alert formatting.  Each is timed several times;
+back four ways in the same run: a bare decode loop (the floor: ``orjson.loads`` of every line), decode +
+``Engine.match`` (the replay hot path), the same with the engine's value index turned off (what it
+gains), and decode + match + alert formatting.  Each is timed several times;
 the median is reported, with the ratio to the floor.
 
     .venv/bin/python benchmarks/rules_replay.py [--events 1000000] [--runs 5] [--rule-matching first|all]
@@ -169,6 +170,7 @@ def main() -> int:
         print("\n".join(map(str, rs.errors)), file=sys.stderr)
         return 2
     engine = Engine(rs, rule_matching=a.rule_matching, hostname="bench")
+    plain = Engine(rs, rule_matching=a.rule_matching, hostname="bench", index=False)
     rng = random.Random(7)
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as fh:
         for i in range(a.events):
@@ -190,12 +192,17 @@ def main() -> int:
                     n += 1
             hits[0] = n
 
+        def replay_plain() -> None:  # the same engine without the value index (engine's per-type dispatch)
+            for line in data:
+                plain.match(loads(line))
+
         def replay_alerts() -> None:
             for line in data:
                 engine.alerts(loads(line))
 
         rows = []
         for label, fn in (("decode only (floor)", floor), ("decode + match", replay_match),
+                          ("decode + match, no index", replay_plain),
                           ("decode + match + format", replay_alerts)):  # fmt: skip
             times = [timed(fn) for _ in range(a.runs)]
             rows.append((label, statistics.median(times), times))

@@ -3,8 +3,8 @@
 Covered: sub-conditions shared by several rules of a type (evaluated once per event into a slot) when the
 shared part is true, false or reads a missing field; plain keys read once per event; derived fields read
 inline (a value the event carries wins, ``None`` included, else derived and stored back); ``evt.is_open_*``
-specialised per event type; the per-type index on a plain key (``proc.name``) for values inside and outside
-the rules' sets, missing and non-string; ``ipnet`` checks with their per-value cache; multi-valued fields.
+specialised per event type; the per-type index (``.index``) for values inside and outside the rules' sets,
+missing and non-string; ``ipnet`` checks with their per-value cache; multi-valued fields.
 """
 
 from __future__ import annotations
@@ -175,7 +175,7 @@ def test_the_cases_exercise_each_rule_both_ways(rs: Ruleset) -> None:
 
 def test_the_index_is_used_and_keeps_load_order(rs: Ruleset) -> None:
     engine = Engine(rs, rule_matching="first", hostname="h")
-    assert engine._dispatch["execve"][1] == "proc.name"
+    assert any("proc.name" in fields for fields in engine.indexed_fields("execve"))
     ev = _ev("execve", proc__name="curl", proc__ancestors=[{"name": "nginx"}], evt__is_open_read=True)
     assert [r.name for r in Engine(rs, rule_matching="all", hostname="h").match(dict(ev))] == [
         "curl anywhere",
@@ -184,19 +184,33 @@ def test_the_index_is_used_and_keeps_load_order(rs: Ruleset) -> None:
     ]
     assert [r.name for r in engine.match(dict(ev))] == ["curl anywhere"]
     # values that select the same rules share one generated function
+    ix = engine._indexes["execve"]
     engine.match(_ev("execve", proc__name="ls"))
+    functions = len(ix.by_mask)
     engine.match(_ev("execve", proc__name="ps"))
-    cache = engine._dispatch["execve"][2]
-    assert cache["ls"] is cache["ps"] and cache["ls"] is not cache["curl"]
+    assert len(ix.by_mask) == functions and sum(len(c) for c in ix.caches) >= 3
 
 
-def test_derived_values_are_still_stored_in_the_event(rs: Ruleset) -> None:
-    engine = Engine(rs, rule_matching="all", hostname="h")
-    ev = _ev(
-        "openat", fd__name="/etc/passwd", fd__type="file", proc__name="vi", evt__args={"flags": "O_WRONLY"}
-    )
-    assert [r.name for r in engine.match(ev)] == ["write below etc", "write passwd"]
-    assert ev["fd.directory"] == "/etc" and ev["fd.filename"] == "passwd" and ev["evt.is_open_write"] is True
+def test_derived_values_are_stored_in_the_event_when_computed(rs: Ruleset) -> None:
+    def ev() -> dict[str, Any]:
+        return _ev(
+            "openat",
+            fd__name="/etc/passwd",
+            fd__type="file",
+            proc__name="vi",
+            evt__args={"flags": "O_WRONLY"},
+        )
+
+    plain = Engine(rs, rule_matching="all", hostname="h", index=False)
+    e = ev()
+    assert [r.name for r in plain.match(e)] == ["write below etc", "write passwd"]
+    assert e["fd.directory"] == "/etc" and e["fd.filename"] == "passwd" and e["evt.is_open_write"] is True
+    # the index decides those checks from fd.name, fd.type and the flags: nothing is derived for it
+    indexed = Engine(rs, rule_matching="all", hostname="h")
+    assert indexed.indexed_fields("openat") != []
+    e = ev()
+    assert [r.name for r in indexed.match(e)] == ["write below etc", "write passwd"]
+    assert "fd.directory" not in e
 
 
 @pytest.mark.parametrize(

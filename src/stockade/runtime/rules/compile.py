@@ -42,7 +42,7 @@ FOLDABLE_OPS = ("=", "==", "!=", "in", "intersects")
 EVERY_ENDPOINT = ("fd.ip", "fd.port", "fd.net")  # '!=' means "no endpoint equals" for these
 
 
-_UNSET = object()
+UNSET = object()
 _EQ_CONST = re.compile(r"\(_v == (K\d+)\)")
 
 
@@ -59,7 +59,7 @@ class Namespace:
     def __init__(self) -> None:
         self.values: dict[str, Any] = {
             "_num": ops.num,
-            "_U": _UNSET,
+            "_U": UNSET,
             "_in_nets": ops.in_nets,
             "_bcontains": ops.bcontains,
             "_bstartswith": ops.bstartswith,
@@ -251,14 +251,8 @@ class ExprCompiler:
             code = f"{fn}(ev)"
             if self.memo_fields:  # (multi values are never placed in a comprehension's iterable)
                 slot, _new = self._slot(("field", x.field))
-                if x.stored is not None:  # the value the event carries, else derived and stored (as fn)
-                    t, k = self._t(), repr(x.stored)
-                    if x.inline is not None:
-                        value = x.inline
-                    else:
-                        assert x.derive is not None
-                        value = f"{self.ns.bind(x.derive, ('derive', x.field, self.evttype))}(ev)"
-                    code = f"({t} if ({t} := g({k}, _U)) is not _U else ev.setdefault({k}, {value}))"
+                if x.stored is not None:
+                    code = self._stored(x)
                 code = f"({slot} if {slot} is not _U else ({slot} := {code}))"
             return code, x.type, x.multi, x.field
         if isinstance(o, Value):
@@ -283,6 +277,24 @@ class ExprCompiler:
             code = f"{fn}({', '.join(a[0] for a in args)})"
         t = FType.INT if o.name == "len" else FType.STR
         return code, t, multi, f"{o.name}({', '.join(a[3] for a in args)})"
+
+    def _stored(self, x: Extract) -> str:
+        """A derived field read inline: the value the event carries, else derived and stored back."""
+        t, k = self._t(), repr(x.stored)
+        if x.inline is not None:
+            value = x.inline
+        else:
+            assert x.derive is not None
+            value = f"{self.ns.bind(x.derive, ('derive', x.field, self.evttype))}(ev)"
+        return f"({t} if ({t} := g({k}, _U)) is not _U else ev.setdefault({k}, {value}))"
+
+    def value(self, x: Extract) -> str:
+        """An expression over ``g``/``ev`` for the value of a plain or stored field (see :meth:`_stored`)."""
+        if x.key is not None:
+            return f"g({x.key!r})"
+        if x.stored is None or x.multi:
+            raise ValueError(f"{x.field} is neither a plain key nor a stored field")
+        return self._stored(x)
 
     # -- checks ----------------------------------------------------------------------------------------
     def _binary(self, e: BinaryCheck) -> str:

@@ -6,11 +6,8 @@ order (plus the rules that match every type), and a dict maps the type to it.  `
 Falco's option (https://falco.org/docs/reference/daemon/config-options/): ``first`` stops at the first
 matching rule, ``all`` reports every matching rule.
 
-Within a type, a second index: when several of its rules require a plain string key to be one of a few
-values (``proc.name in (…)`` as a top-level conjunct), an event whose value is a string runs a function
-generated for that value's rules only (kept per value; values selecting the same rules share it).  A rule
-left out could not have matched, so results are unchanged; the one visible difference is that a left-out
-rule whose evaluation would have raised no longer counts in ``errors``.
+Within a type, a second index on the values of a few fields (:mod:`.index`): an event runs a function
+generated for the rules its values leave possible, with the checks already decided left out.
 
 An event whose values break an expression (a number where text was expected …) does not stop the
 engine: the rules are run one by one, the failing ones count as not matched, and ``errors`` counts it.
@@ -25,26 +22,22 @@ from typing import Any
 
 from stockade.model.alert import Alert
 from stockade.model.event import Event
-from stockade.runtime.rules.compile import CompileError, ExprCompiler
-from stockade.runtime.rules.fields import FType
-from stockade.runtime.rules.grammar.ast import And, BinaryCheck, Expr, Field, ListValue, Not, Or, Value, walk
+from stockade.runtime.rules.compile import ExprCompiler
+from stockade.runtime.rules.grammar.ast import And, Expr, Not, Or, walk
+from stockade.runtime.rules.index import TypeIndex, plan, strip
 from stockade.runtime.rules.ruleset import CompiledRule, Ruleset
 
 Matcher = Callable[[Event], Any]
-MIN_INDEXED = 3  # rules of a type that must restrict a key for the engine to index the type on it
-MAX_SPECIALISED = 4096  # specialised functions kept per type (by key value; the functions are shared)
-
-
-def _conjuncts(e: Expr) -> list[Expr]:
-    """The checks that must all hold for ``e`` to hold (nested ``and`` flattened)."""
-    if isinstance(e, And):
-        return [x for c in e.children for x in _conjuncts(c)]
-    return [e]
 
 
 class Engine:
     def __init__(
-        self, ruleset: Ruleset, *, rule_matching: str = "first", hostname: str | None = None
+        self,
+        ruleset: Ruleset,
+        *,
+        rule_matching: str = "first",
+        hostname: str | None = None,
+        index: bool = True,
     ) -> None:
         if rule_matching not in ("first", "all"):
             raise ValueError(f"rule_matching must be 'first' or 'all', not {rule_matching!r}")
@@ -58,18 +51,13 @@ class Engine:
         types: set[str] = set()
         for r in self.rules:
             types.update(t for t in r.codes if t is not None)
-        self._any_rules = [r for r in self.rules if None in r.codes]
-        self._subsets: dict[tuple[str | None, tuple[int, ...]], Matcher] = {}
-        self._by_type: dict[str, Matcher] = {t: self._generate(t) for t in sorted(types)}
-        self._fallback: Matcher = self._generate(None)
         self._single: dict[tuple[int, str | None], Matcher] = {}
-        # per type: (function, key, specialised functions by the key's value) — see _index
-        self._dispatch: dict[str, tuple[Matcher, str | None, dict[str, Matcher]]] = {}
-        self._restrict: dict[str, dict[int, frozenset[str]]] = {}
+        self._indexes: dict[str | None, TypeIndex] = {}
+        self._by_type: dict[str, Matcher] = {}
+        self._fallback: Matcher
         for t in sorted(types):
-            key, restrict = self._index(t)
-            self._dispatch[t] = (self._by_type[t], key, {})
-            self._restrict[t] = restrict
+            self._build(t, index)
+        self._build(None, index)
 
     def _members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
         out = []
@@ -81,67 +69,45 @@ class Engine:
                 out.append((r, ast))
         return out
 
-    def _index(self, t: str) -> tuple[str | None, dict[int, frozenset[str]]]:
-        """The plain string key (``proc.name`` …) that the most rules of type ``t`` require to be one of a
-        few values — a top-level conjunct ``key = v`` or ``key in (…)`` — and those values per rule index.
+    def _install(self, t: str | None) -> Callable[[Matcher], None]:
+        def install(fn: Matcher) -> None:
+            if t is None:
+                self._fallback = fn
+            else:
+                self._by_type[t] = fn
 
-        An event whose value is a string only meets the rules that allow it (plus the unrestricted ones):
-        a rule whose required conjunct is false cannot match, so dropping it changes no result.
-        """
-        by_key: dict[str, dict[int, frozenset[str]]] = {}
-        compiler = ExprCompiler(self.ruleset.namespace)
-        for r, ast in self._members(t):
-            found: dict[str, frozenset[str]] = {}
-            for c in _conjuncts(ast):
-                if not (
-                    isinstance(c, BinaryCheck)
-                    and isinstance(c.left, Field)
-                    and c.left.arg is None
-                    and c.op in ("=", "==", "in")
-                    and c.modifier is None
-                    and isinstance(c.right, (Value, ListValue))
-                ):
-                    continue
-                try:
-                    x = compiler.extract(c.left)
-                except CompileError:
-                    continue
-                if x.key is None or x.multi or x.type is not FType.STR:
-                    continue
-                vals = frozenset(
-                    [c.right.text] if isinstance(c.right, Value) else [v.text for v in c.right.items]
-                )
-                found[x.key] = found[x.key] & vals if x.key in found else vals
-            for key, vals in found.items():
-                by_key.setdefault(key, {})[r.index] = vals
-        if not by_key:
-            return None, {}
-        key = max(sorted(by_key), key=lambda k: len(by_key[k]))
-        if len(by_key[key]) < MIN_INDEXED:
-            return None, {}
-        return key, by_key[key]
+        return install
 
-    def _specialise(self, t: str, value: str) -> Matcher:
-        """The function for events of type ``t`` whose index key has ``value`` (kept per value)."""
-        restrict = self._restrict[t]
-        keep = tuple(
-            r.index for r, _ast in self._members(t) if r.index not in restrict or value in restrict[r.index]
+    def _build(self, t: str | None, index: bool) -> None:
+        """Install the function events of type ``t`` run: the type's index, or one function for all its
+        rules (``None``: events of a type no rule names)."""
+        members = self._members(t)
+        full = self._generate(t, members)
+        compiler = ExprCompiler(self.ruleset.namespace, evttype=t)
+        dims = plan([ast for _r, ast in members], compiler) if index else []
+        if not dims:
+            self._install(t)(full)
+            return
+
+        def generate(mask: int, decided: set[int]) -> Matcher:
+            memo: dict[int, Expr] = {}
+            kept = [(r, strip(ast, decided, memo)) for i, (r, ast) in enumerate(members) if mask >> i & 1]
+            return self._generate(t, kept)
+
+        self._indexes[t] = TypeIndex(
+            t, len(members), dims, compiler, full, generate, lambda: self.evaluated, self._install(t)
         )
-        fn = self._subsets.get((t, keep))
-        if fn is None:
-            fn = self._subsets[(t, keep)] = self._generate(t, set(keep))
-        cache = self._dispatch[t][2]
-        if len(cache) >= MAX_SPECIALISED:
-            cache.clear()
-        cache[value] = fn
-        return fn
 
-    def _generate(self, t: str | None, only: set[int] | None = None) -> Matcher:
-        """One function for every rule of type ``t`` (or those of them in ``only``); subtrees shared by
-        several rules (inlined macros such as ``open_read``, ``container``), plain keys and derived fields
-        are evaluated at most once per event."""
+    def indexed_fields(self, t: str | None) -> list[tuple[str, ...]]:
+        """The fields the index of type ``t`` looks up, per dimension (none: the type is not indexed)."""
+        ix = self._indexes.get(t)
+        return [] if ix is None else [tuple(x.field for x in d.extracts) for d in ix.dims]
+
+    def _generate(self, t: str | None, members: list[tuple[CompiledRule, Expr]]) -> Matcher:
+        """One function running ``members`` (rules with their conditions for type ``t``) in order;
+        subtrees shared by several rules (inlined macros such as ``open_read``, ``container``), plain keys
+        and derived fields are evaluated at most once per event."""
         ns = self.ruleset.namespace.values
-        members = [m for m in self._members(t) if only is None or m[0].index in only]
         seen: set[int] = set()
         shared: set[int] = set()
         for _r, ast in members:
@@ -188,15 +154,7 @@ class Engine:
         """The rules ``ev`` matches (at most one with ``rule_matching: first``)."""
         self.evaluated += 1
         t = ev.get("evt.type")
-        d = self._dispatch.get(t) if isinstance(t, str) else None
-        if d is None:
-            fn = self._fallback
-        else:
-            fn, key, cache = d
-            if key is not None:
-                v = ev.get(key)
-                if v.__class__ is str:
-                    fn = cache.get(v) or self._specialise(t, v)  # type: ignore[arg-type]
+        fn = self._by_type.get(t, self._fallback) if t.__class__ is str else self._fallback
         try:
             hits: list[CompiledRule] = fn(ev)
         except Exception:

@@ -45,6 +45,16 @@ class Extract:
     stored: str | None = None
     derive: Extractor | None = None  # with ``stored``: computes the value when the event lacks the key
     inline: str | None = None  # with ``stored``: the same as a Python expression over ``g`` (event.get)
+    #: with ``stored``: what the derivation reads, for the engine's index (None: not declared) — see DEPS
+    deps: tuple[Dep, ...] | None = None
+
+
+#: a part of the event a derivation reads: ``("key", k, None)`` is ``event.get(k)`` (absent and None
+#: alike); ``("dict", k, sub)`` is ``event[k].get(sub)`` when ``event[k]`` is a dict (a derivation reading
+#: only ``sub`` treats anything else as absent); ``("first", k, sub)`` is ``event[k][0].get(sub)`` when
+#: ``event[k]`` is a non-empty list (anything else — no list, an empty one — is read whole)
+Dep = tuple[str, str, str | None]
+_FLAGS: Dep = ("dict", "evt.args", "flags")
 
 
 # -- extraction ---------------------------------------------------------------------------------------
@@ -61,18 +71,25 @@ def _cached(key: str, derive: Callable[[Event], Any]) -> Extractor:
     return get
 
 
+def _join(a: list[Any]) -> str:
+    try:
+        return " ".join(a)  # an argv of strings (the usual case), without a conversion per item
+    except TypeError:
+        return " ".join(map(str, a))
+
+
 def _args_str(ev: Event) -> str | None:
     a = ev.get("proc.args")
     if a is None:
         return None
-    return " ".join(str(x) for x in a) if isinstance(a, list) else str(a)
+    return _join(a) if isinstance(a, list) else str(a)
 
 
 def _proc_args(ev: Event) -> Any:
     """``proc.args`` as text; an argv list in the event is joined (and stored back joined)."""
     v = ev.get("proc.args")
     if isinstance(v, list):
-        v = " ".join(str(x) for x in v)
+        v = _join(v)
         ev["proc.args"] = v
     return v
 
@@ -435,6 +452,35 @@ _INLINE: dict[str, str] = {
 }
 
 
+#: every derivation's reads: a derived value is a function of these (and of the stored key, which wins)
+DEPS: dict[str, tuple[Dep, ...]] = {
+    "evt.is_open_read": (("key", "evt.type", None), _FLAGS),
+    "evt.is_open_write": (("key", "evt.type", None), _FLAGS),
+    "evt.is_open_create": (("key", "evt.type", None), _FLAGS),
+    "evt.is_open_exec": (("key", "evt.type", None), _FLAGS, ("dict", "evt.args", "mode")),
+    "evt.dir": (),
+    "syscall.type": (("key", "evt.type", None),),
+    "container.image.repository": (("key", "container.image", None),),
+    "container.image.tag": (("key", "container.image", None),),
+    "container.image.digest": (("key", "container.image", None),),
+    "fd.typechar": (("key", "fd.type", None),),
+    "fd.nameraw": (("key", "fd.name", None),),
+    "fd.name": tuple(("key", k, None) for k in ("fd.cip", "fd.sip", "fd.cport", "fd.sport")),
+    "fd.directory": (("key", "fd.name", None), ("key", "fd.type", None)),
+    "fd.filename": (("key", "fd.name", None), ("key", "fd.type", None)),
+    "k8s.pod.uid": (("key", "k8s.pod.id", None),),
+    "k8s.pod.id": (("key", "k8s.pod.uid", None),),
+    "fs.path.nameraw": (("key", "fs.path.name", None),),
+    "fs.path.sourceraw": (("key", "fs.path.source", None),),
+    "fs.path.targetraw": (("key", "fs.path.target", None),),
+    # the parent's fields: the first ancestor's entry (else the stored key, which the index reads anyway)
+    "proc.pname": (("first", "proc.ancestors", "name"),),
+    "proc.ppid": (("first", "proc.ancestors", "pid"),),
+    "proc.pexe": (("first", "proc.ancestors", "exe"),),
+    "proc.pexepath": (("first", "proc.ancestors", "exepath"),),
+}
+
+
 def for_type(x: Extract, evttype: str | None) -> Extract:
     """``x`` for code that only ever sees events whose ``evt.type`` is ``evttype`` (None: any type).
 
@@ -443,9 +489,11 @@ def for_type(x: Extract, evttype: str | None) -> Extract:
     if evttype is None or x.stored is None or not x.field.startswith("evt.is_open_"):
         return x
     if evttype not in OPEN_TYPES:
-        return Extract(x.field, x.type, None, x.fn, stored=x.stored, derive=x.derive, inline="False")
+        return Extract(x.field, x.type, None, x.fn, x.multi, x.stored, x.derive, inline="False", deps=())
     kind = x.field.removeprefix("evt.is_open_")
-    return Extract(x.field, x.type, None, x.fn, stored=x.stored, derive=_open_kind(kind, check_type=False))
+    return Extract(
+        x.field, x.type, None, x.fn, x.multi, x.stored, _open_kind(kind, check_type=False), deps=x.deps
+    )
 
 
 def extractor(name: str, arg: str | None) -> Extract:
@@ -463,7 +511,7 @@ def extractor(name: str, arg: str | None) -> Extract:
         return Extract(f"{name}[{arg}]", t, None, _ancestor(name, n))
     if name in field_to_anc:
         parent = _ancestor(field_to_anc[name], 1)
-        return Extract(name, t, None, _cached(name, parent), stored=name, derive=parent)
+        return Extract(name, t, None, _cached(name, parent), stored=name, derive=parent, deps=DEPS.get(name))
     if name == "proc.env":
         return Extract(name if arg is None else f"{name}[{arg}]", t, None, _env(arg))
     if name.startswith("container.mount") and name != "container.mounts":
@@ -484,6 +532,13 @@ def extractor(name: str, arg: str | None) -> Extract:
     derive = _SIMPLE_DERIVED.get(name)
     if derive is not None:
         return Extract(
-            name, t, None, _cached(name, derive), stored=name, derive=derive, inline=_INLINE.get(name)
+            name,
+            t,
+            None,
+            _cached(name, derive),
+            stored=name,
+            derive=derive,
+            inline=_INLINE.get(name),
+            deps=DEPS.get(name),
         )
     return Extract(name, t, name, None)
