@@ -53,12 +53,14 @@ def workload(
     return time.perf_counter() - t0
 
 
-def start_watch(tmp: Path, cpus: set[int] | None = None) -> tuple[subprocess.Popen[bytes], Path]:
+def start_watch(
+    tmp: Path, cpus: set[int] | None = None, rules: str = RULES
+) -> tuple[subprocess.Popen[bytes], Path]:
     status = tmp / "status.json"
     status.unlink(missing_ok=True)
     cmd = [
         sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch",
-        "--source", "ebpf", "--rules", RULES, "--output", f"jsonl:{tmp / 'alerts.jsonl'}",
+        "--source", "ebpf", "--rules", rules, "--output", f"jsonl:{tmp / 'alerts.jsonl'}",
         "--status-file", str(status),
     ]  # fmt: skip
     # the sensor may use every CPU even when the workload is pinned
@@ -97,6 +99,7 @@ def main() -> None:
         "--sensor-pin", default="", help="CPUs for the sensor and bpftrace, e.g. '0' (default: all)"
     )
     ap.add_argument("--no-burst", action="store_true", help="skip the throughput run")
+    ap.add_argument("--rules", default=RULES, help="rules file for the sensor (default: upstream stable)")
     ap.add_argument("--no-files", action="store_true", help="only process spawns and TCP connects")
     ap.add_argument(
         "--scratch", default=SCRATCH, help="directory of the file loop (default: /dev/shm, tmpfs)"
@@ -121,7 +124,7 @@ def main() -> None:
             got: dict[bool, float] = {}
             for with_sensor in (False, True) if i % 2 == 0 else (True, False):
                 if with_sensor:
-                    proc, status = start_watch(tmp, sensor_cpus)
+                    proc, status = start_watch(tmp, sensor_cpus, args.rules)
                     try:
                         got[True] = workload(**size, scratch=scratch)
                     finally:
@@ -137,7 +140,7 @@ def main() -> None:
         burst_secs = 0.0
         if not args.no_burst:
             # throughput: the workload flat out, larger
-            proc, status = start_watch(tmp, sensor_cpus)
+            proc, status = start_watch(tmp, sensor_cpus, args.rules)
             t0 = time.perf_counter()
             try:
                 for _ in range(3):

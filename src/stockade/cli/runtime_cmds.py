@@ -17,6 +17,7 @@ from stockade.runtime.enrich.pipeline import Enricher
 from stockade.runtime.enrich.runtime import RuntimeInspector
 from stockade.runtime.interface import EventSource
 from stockade.runtime.respond.actions import ACTIONS, Responder
+from stockade.runtime.rules.engine import Engine
 from stockade.runtime.sensor import DEFAULT_RULES, Sensor, load_engine
 from stockade.runtime.sink.sinks import open_sink
 
@@ -107,7 +108,8 @@ def watch(
     # without --record only the syscalls some loaded rule can match are traced (a recording is kept whole,
     # for replay with other rules)
     wants = None if record else (lambda t: bool(engine.rules_for(t)))
-    src, why = _start_source(source, input_path, wants)
+    paths = None if record else _path_tests(engine)
+    src, why = _start_source(source, input_path, wants, paths)
     enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
     try:
@@ -168,8 +170,19 @@ def _blind_rules(engine: Any, src: EventSource) -> list[str]:
     return out
 
 
+def _path_tests(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """The rules' path tests for the kernel's open filter (None: every write open is needed)."""
+    from stockade.runtime.rules.paths import open_filter
+
+    f = open_filter(engine)
+    return None if f is None else (f.prefixes, f.substrings)
+
+
 def _start_source(
-    name: str, path: str | None, wants: Callable[[str], bool] | None = None
+    name: str,
+    path: str | None,
+    wants: Callable[[str], bool] | None = None,
+    paths: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> tuple[EventSource, str]:
     """The started source, and why ``auto`` chose the proc connector ("" otherwise).
 
@@ -177,14 +190,14 @@ def _start_source(
     to the proc connector; an explicit ``--source`` never falls back.
     """
     if name != "auto":
-        src = _source(name, path, wants)
+        src = _source(name, path, wants, paths)
         src.start()
         return src, ""
     from stockade.runtime.source import ebpf, proc_connector
 
     reason = ebpf.unavailable_reason()
     if reason is None:
-        first = ebpf.EbpfSource(wants=wants)
+        first = ebpf.EbpfSource(wants=wants, paths=paths)
         try:
             first.start()
             return first, ""
@@ -199,11 +212,16 @@ def _start_source(
     return src, f"eBPF unavailable ({reason}); falling back to the proc connector"
 
 
-def _source(name: str, path: str | None, wants: Callable[[str], bool] | None = None) -> EventSource:
+def _source(
+    name: str,
+    path: str | None,
+    wants: Callable[[str], bool] | None = None,
+    paths: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource
 
-        return EbpfSource(wants=wants)
+        return EbpfSource(wants=wants, paths=paths)
     if name == "proc":
         from stockade.runtime.source.proc_connector import ProcConnectorSource
 

@@ -84,9 +84,12 @@ WATCH = [sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main
 
 
 class Watch:
-    """``runtime watch`` in a subprocess; ``extra`` replaces the upstream rules (None: the upstream set)."""
+    """``runtime watch`` in a subprocess; ``extra`` replaces the upstream rules (None: the upstream set);
+    without ``record`` the sensor traces only what the rules need (syscalls, and opens by path)."""
 
-    def __init__(self, tmp: Path, podman: Podman, extra: list[str] | None = None) -> None:
+    def __init__(
+        self, tmp: Path, podman: Podman, extra: list[str] | None = None, record: bool = True
+    ) -> None:
         self.alerts_path = tmp / "alerts.jsonl"
         self.record = tmp / "events.jsonl"
         self.status = tmp / "status.json"
@@ -95,7 +98,8 @@ class Watch:
         podman_args = [f"--podman-arg={a}" for a in podman.args]
         cmd = [
             *WATCH, *rules,
-            "--rule-matching", "all", "--output", f"jsonl:{self.alerts_path}", "--record", str(self.record),
+            "--rule-matching", "all", "--output", f"jsonl:{self.alerts_path}",
+            *(["--record", str(self.record)] if record else []),
             "--status-file", str(self.status), *podman_args,
         ]  # fmt: skip
         self.stderr = self.err_path.open("w")

@@ -42,6 +42,36 @@ def test_read_shadow_by_untrusted_program(watch: Watch) -> None:
     assert a["output_fields"]["proc.name"].startswith("python")
 
 
+@pytest.mark.parametrize(
+    ("cwd", "path"), [("/etc", "shadow"), ("/", "/etc//shadow"), ("/", "/tmp/../etc/./shadow")]
+)
+def test_read_shadow_by_a_path_that_is_not_normal(watch: Watch, cwd: str, path: str) -> None:
+    # relative and unnormalised paths are resolved in user space, so the kernel filter must let them by
+    marker = f"stk-shadow-{abs(hash(path))}"
+    subprocess.run([sys.executable, "-c", f"open({path!r}).read()  # {marker}"], check=True, cwd=cwd)
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Read sensitive file untrusted", **{"fd.name": "/etc/shadow"})(a)
+            and marker in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+
+
+def test_directory_traversal_read(watch: Watch) -> None:
+    marker = "stk-traversal"
+    code = f"open('../../etc/passwd').read()  # {marker}"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd="/usr/lib")
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Directory traversal monitored file read", **{"fd.name": "/etc/passwd"})(a)
+            and marker in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+    assert a["output_fields"]["fd.nameraw"] == "../../etc/passwd"
+
+
 def test_symlink_over_sensitive_file(watch: Watch, tmp_path: Path) -> None:
     link = tmp_path / "shadow-link"
     os.symlink("/etc/shadow", link)
@@ -185,3 +215,51 @@ def test_replay_with_default_rules(watch: Watch, tmp_path: Path) -> None:
     assert "Credential file read by unexpected program" in rules
     assert "Link to credential file" in rules
     assert "Fileless execution" in rules
+
+
+RULES_BY_PATH = """
+- rule: Truncate below var log
+  desc: a truncating write below /var/log
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true
+    and fd.directory startswith /var/log and evt.arg.flags contains O_TRUNC
+  output: truncated %fd.name (command=%proc.cmdline)
+  priority: WARNING
+- rule: Shadow read
+  desc: a read of /etc/shadow
+  condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.name = /etc/shadow
+  output: read %fd.name (command=%proc.cmdline)
+  priority: WARNING
+"""
+
+
+def test_rule_path_filter_in_the_kernel(podman: Podman, tmp_path: Path) -> None:
+    """Without --record the kernel keeps only opens the rules can match by path (here below /var/log and
+    /etc/shadow, see rules/paths.py), relative and unnormalised paths, and those still raise alerts."""
+    from tests.runtime.sensor.conftest import skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    rules = tmp_path / "paths.yaml"
+    rules.write_text(RULES_BY_PATH, encoding="utf-8")
+    w = Watch(tmp_path, podman, ["--rules", str(rules), "--source", "ebpf"], record=False)
+    log = Path(tempfile.mkdtemp(prefix="stk-", dir="/var/log")) / "app.log"
+    try:
+        runs = [
+            (f"open({str(log)!r}, 'w').write('x')", "/"),
+            ("open('app.log', 'w').write('x')", str(log.parent)),
+            (f"open('../../var/log/' + {log.parent.name!r} + '/app.log', 'w')", "/usr/lib"),
+        ]
+        for i, (code, cwd) in enumerate(runs):
+            subprocess.run([sys.executable, "-c", f"{code}  # stk-path-{i}"], check=True, cwd=cwd)
+            a = w.wait_for(
+                lambda a, i=i: (
+                    a["rule"] == "Truncate below var log"
+                    and a["output"].endswith(f"stk-path-{i})")
+                    and str(log) in a["output"]
+                )
+            )
+            assert a is not None, (code, w.alerts()[-5:])
+    finally:
+        w.stop()
+        shutil.rmtree(log.parent, ignore_errors=True)

@@ -59,7 +59,8 @@ class Engine:
             self._build(t, index)
         self._build(None, index)
 
-    def _members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
+    def members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
+        """The rules events of type ``t`` meet, in load order, with their conditions for the type."""
         out = []
         for r in self.rules:
             ast = r.asts.get(t) if t is not None else None
@@ -81,7 +82,7 @@ class Engine:
     def _build(self, t: str | None, index: bool) -> None:
         """Install the function events of type ``t`` run: the type's index, or one function for all its
         rules (``None``: events of a type no rule names)."""
-        members = self._members(t)
+        members = self.members(t)
         full = self._generate(t, members)
         compiler = ExprCompiler(self.ruleset.namespace, evttype=t)
         dims = plan([ast for _r, ast in members], compiler) if index else []
@@ -164,7 +165,7 @@ class Engine:
     def _careful(self, ev: Event, t: str | None) -> list[CompiledRule]:
         self.errors += 1
         out: list[CompiledRule] = []
-        for r, _ast in self._members(t):
+        for r, _ast in self.members(t):
             try:
                 ok = self._rule_fn(r, t if t in r.codes else None)(ev)
             except Exception as exc:
@@ -197,4 +198,4 @@ class Engine:
 
     def rules_for(self, evttype: str) -> list[str]:
         """Names of the rules an event of ``evttype`` meets (the index at work)."""
-        return [r.name for r, _ in self._members(evttype if evttype in self._by_type else None)]
+        return [r.name for r, _ in self.members(evttype if evttype in self._by_type else None)]

@@ -12,10 +12,12 @@ bpftrace keeps strings on the 512-byte BPF stack, so a record carries at most on
 string arguments prints one ``P`` (part) record per string, then its final record; all carry the same
 timestamp so the reader pairs them even when records of one thread arrive out of order across CPUs.
 
-Filtering in the kernel: opens are printed only with a write/create/truncate flag or when the path starts
-with a configured sensitive prefix; ``connect``/``accept``/``bind`` only for IPv4/IPv6 addresses; ``dup2``/
-``dup3`` only onto fds 0-2; ``socket`` only for ``AF_PACKET``; ``bpf`` only for ``BPF_PROG_LOAD``; the
-sensor's own process is never traced.
+Filtering in the kernel: an open is printed when its path is relative or not normal (``.``/``..``,
+``//``: user space resolves those) or starts with a configured sensitive prefix; then, given the rules'
+path tests (``rules/paths.py``), when it passes them, else when it has a write/create/truncate flag.
+``connect``/``accept``/``bind`` only for IPv4/IPv6 addresses; ``dup2``/``dup3`` only onto fds 0-2;
+``socket`` only for ``AF_PACKET``; ``bpf`` only for ``BPF_PROG_LOAD``; the sensor's own process is never
+traced.
 
 Records (fields separated by ``\\x1f``; ``H`` = ``ts pid tid uid gid cgroup comm loginuid``), decoded by
 :mod:`stockade.runtime.source.records`: ``P tid ts idx text`` · ``S nr H ret a0 a1 a2 a3`` ·
@@ -31,6 +33,10 @@ import platform
 from collections.abc import Callable, Iterable
 
 SEP = "\\x1f"
+PathTests = tuple[tuple[str, ...], tuple[str, ...]]  # (prefixes, substrings)
+#: bpftrace 0.17 unrolls each ``strcontains`` over BPFTRACE_STRLEN bytes (~4,000 instructions); a BPF jump
+#: reaches 32,767 instructions, so one probe holds about seven (two are the "/." and "//" tests)
+MAX_SUBSTRINGS = 5
 HDR_FMT = SEP.join(["%llu", "%d", "%d", "%d", "%d", "%llu", "%s", "%d"])
 HDR_ARGS = "$ts, pid, tid, uid, gid, cgroup, comm, curtask->loginuid.val"
 
@@ -150,23 +156,37 @@ def _store(nr: int, vals: list[str]) -> str:
     return f"@e[tid] = (nsecs, {nr}, " + ", ".join(f"(uint64){v}" for v in vals) + ");"
 
 
-def _enter(name: str, own: str, sensitive: tuple[str, ...]) -> str:
+def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | None) -> str:
+    """An open is kept when its path is relative or not normal (user space resolves it: ``.``/``..``
+    components, ``//``), starts with a sensitive prefix, or — with ``paths`` from the rules — starts with one
+    of their prefixes or contains one of their substrings; without ``paths`` every write/create/truncate
+    open is kept.  (Paths are compared as far as ``BPFTRACE_STRLEN`` reads them.)"""
+    nr, _kinds = SYSCALLS[name]
+    fn = "args->filename"
+    if name == "openat2":
+        how = "((struct open_how *)args->how)"
+        dirfd, fl, md = "args->dfd", f"{how}->flags", f"{how}->mode"
+    elif name == "openat":
+        dirfd, fl, md = "args->dfd", "args->flags", "args->mode"
+    else:
+        dirfd, fl, md = "(uint64)-100", "args->flags", "args->mode"
+    prefixes, subs = (sensitive, ()) if paths is None else (tuple(sorted({*sensitive, *paths[0]})), paths[1])
+    writes = f"($fl & {O_WRITE_MASK}) != 0" if paths is None else "0"
+    lines = [
+        f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; $keep = {writes};",
+        f'  if (!$keep) {{ $keep = strncmp(str({fn}, 2), "/", 1) != 0; }}',
+        f"  if (!$keep) {{ $f = str({fn}); $keep = {_prefix_test('$f', prefixes)}; }}",
+        *(f'  if (!$keep) {{ $keep = strcontains(str({fn}), "{t}"); }}' for t in ("/.", "//", *subs)),
+        f"  if ($keep) {{ {_store(nr, [dirfd, fn, '$fl', md])} }} }}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | None) -> str:
     nr, _kinds = SYSCALLS[name]
     fields = FIELDS[name]
     if name in OPEN:
-        fn = "args->filename"
-        if name == "openat2":
-            how = "((struct open_how *)args->how)"
-            dirfd, fl, md = "args->dfd", f"{how}->flags", f"{how}->mode"
-        elif name == "openat":
-            dirfd, fl, md = "args->dfd", "args->flags", "args->mode"
-        else:
-            dirfd, fl, md = "(uint64)-100", "args->flags", "args->mode"
-        return (
-            f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; $keep = ($fl & {O_WRITE_MASK}) != 0;\n"
-            f"  if (!$keep) {{ $f = str({fn}); $keep = {_prefix_test('$f', sensitive)}; }}\n"
-            f"  if ($keep) {{ {_store(nr, [dirfd, fn, '$fl', md])} }} }}\n"
-        )
+        return _open_enter(name, own, sensitive, paths)
     if name in EXEC:
         return (
             f"{_tp('enter', name)} /{own}/ {{ $ts = nsecs; @ets[tid] = $ts;\n"
@@ -240,20 +260,31 @@ def _sched() -> str:
     )
 
 
+def literal(text: str) -> bool:
+    """Whether ``text`` can stand in a bpftrace string literal as it is."""
+    return '"' not in text and "\\" not in text and text.isprintable()
+
+
 def program(
     self_pid: int,
     sensitive: tuple[str, ...] = DEFAULT_SENSITIVE,
     syscalls: Iterable[str] | None = None,
+    paths: PathTests | None = None,
 ) -> str:
     """The program text attaching ``syscalls`` (default: all of :data:`SYSCALLS`, in table order); the
-    sensor's own ``self_pid`` is excluded in the kernel."""
+    sensor's own ``self_pid`` is excluded in the kernel.  ``paths``: (prefixes, substrings) one of which
+    every open the rules can match has (``rules/paths.py``); None keeps every write open."""
     for p in sensitive:
-        if '"' in p or "\\" in p:
+        if not literal(p):
             raise ValueError(f"sensitive path prefix may not contain quotes or backslashes: {p!r}")
+    if paths is not None and (
+        not all(literal(t) and t for t in (*paths[0], *paths[1])) or len(paths[1]) > MAX_SUBSTRINGS
+    ):
+        paths = None  # tests the program cannot spell, or too many: keep every write open
     chosen = set(SYSCALLS if syscalls is None else syscalls)
     unknown = chosen - set(SYSCALLS)
     if unknown:
         raise ValueError(f"unknown syscalls: {', '.join(sorted(unknown))}")
     own = f"pid != {self_pid}"
-    body = "".join(_enter(n, own, sensitive) + _exit(n) for n in SYSCALLS if n in chosen)
+    body = "".join(_enter(n, own, sensitive, paths) + _exit(n) for n in SYSCALLS if n in chosen)
     return 'BEGIN { printf("READY\\n"); }\n' + body + _sched()

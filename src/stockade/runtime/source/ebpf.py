@@ -56,7 +56,7 @@ def ensure_tracefs() -> None:
 class EbpfSource:
     NAME: str = NAME
     BLIND_SPOTS: tuple[str, ...] = (
-        "reads of files outside the sensitive path prefixes",
+        "reads of files outside the sensitive path prefixes and the loaded rules' paths",
         "socket protocol (fd.l4proto) and the local address of connects",
         "file descriptors opened before the sensor started",
     )
@@ -71,10 +71,13 @@ class EbpfSource:
         sensitive: tuple[str, ...] = bpfprog.DEFAULT_SENSITIVE,
         rb_pages: int = 1024,
         wants: Callable[[str], bool] | None = None,
+        paths: bpfprog.PathTests | None = None,
     ) -> None:
-        """``wants(evt_type)``: whether any loaded rule can match the type (None: attach every syscall)."""
+        """``wants(evt_type)``: whether any loaded rule can match the type (None: attach every syscall);
+        ``paths``: the rules' path tests for opens (None: every write open is reported)."""
         self.sensitive = sensitive
         self.wants = wants
+        self.paths = paths
         #: the syscalls attached, and those left out because this kernel has no tracepoint for them
         self.attached: frozenset[str] = frozenset()
         self.missing: frozenset[str] = frozenset()
@@ -102,7 +105,7 @@ class EbpfSource:
         if self.missing:
             gone = ", ".join(sorted(self.missing))
             self.BLIND_SPOTS = (*type(self).BLIND_SPOTS, f"syscalls without a tracepoint here: {gone}")
-        self.program = bpfprog.program(os.getpid(), self.sensitive, chosen)
+        self.program = bpfprog.program(os.getpid(), self.sensitive, chosen, self.paths)
         env = {
             **os.environ,
             "BPFTRACE_STRLEN": "200",

@@ -79,12 +79,23 @@ def _cwd(pid: int) -> str | None:
         return None
 
 
+def normal(path: str) -> str:
+    """``path`` with ``.``/``..`` components and repeated slashes resolved lexically, as libsinsp's
+    ``fd.name`` is (``fd.nameraw`` keeps the path as passed); ``os.path.normpath`` alone keeps a leading
+    ``//`` (POSIX leaves its meaning to the system; Linux treats it as ``/``)."""
+    out = os.path.normpath(path)
+    return "/" + out.lstrip("/") if out.startswith("//") else out
+
+
 def absolute(path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
-    """``path`` made absolute against the process's cwd (or ``dirfd``), as Falco's fd.name is."""
-    if path.startswith("/") or not path:
+    """``path`` made absolute against the process's cwd (or ``dirfd``) and normalised, as Falco's fd.name
+    is; a relative path whose base is unknown stays as it is."""
+    if not path:
         return path
+    if path.startswith("/"):
+        return normal(path)
     base = _cwd(pid) if dirfd == decode.AT_FDCWD else _fdpath(pid, dirfd)
-    return os.path.normpath(os.path.join(base, path)) if base else path
+    return normal(os.path.join(base, path)) if base else path
 
 
 def _fdpath(pid: int, fd: int) -> str | None:
@@ -246,6 +257,7 @@ class Decoder:
         ev["evt.args"] = args
         ev["fd.num"] = ret if ret >= 0 else -1
         ev["fd.name"] = name
+        ev["fd.nameraw"] = path
         ev["fd.type"] = "directory" if flags & 0o200000 else "file"
         return ev
 
