@@ -224,6 +224,12 @@ RULES_BY_PATH = """
     and fd.directory startswith /var/log and evt.arg.flags contains O_TRUNC
   output: truncated %fd.name (command=%proc.cmdline)
   priority: WARNING
+- rule: Named file written
+  desc: a write of one of two file names (substring tests in the kernel)
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true
+    and fd.filename in (stk-f1.log, stk-f9.log)
+  output: named %fd.name (command=%proc.cmdline)
+  priority: WARNING
 - rule: Shadow read
   desc: a read of /etc/shadow
   condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.name = /etc/shadow
@@ -260,6 +266,12 @@ def test_rule_path_filter_in_the_kernel(podman: Podman, tmp_path: Path) -> None:
                 )
             )
             assert a is not None, (code, w.alerts()[-5:])
+        # outside the prefixes: kept by the substring test "/stk-f9.log"
+        named = Path(tempfile.mkdtemp(prefix="stk-", dir="/dev/shm")) / "stk-f9.log"
+        subprocess.run([sys.executable, "-c", f"open({str(named)!r}, 'w')  # stk-named"], check=True)
+        a = w.wait_for(lambda a: a["rule"] == "Named file written" and str(named) in a["output"])
+        assert a is not None, w.alerts()[-5:]
+        shutil.rmtree(named.parent, ignore_errors=True)
     finally:
         w.stop()
         shutil.rmtree(log.parent, ignore_errors=True)
