@@ -161,8 +161,8 @@ def _store(nr: int, vals: list[str]) -> str:
 #: repeated slash — reading it eight bytes at a time and stopping at its NUL; byte-parallel tests
 #: ("SWAR": a byte of x is zero where ``(x - 0x01…) & ~x & 0x80…`` has its top bit, no false negatives)
 #: over the word and the word shifted by one byte, and the pair across two words.  A word that reads as
-#: zero is the end of the path, or runs into an unreadable page: its bytes are then read one at a time.  (``strcontains`` would cost
-#: ~0.75 µs per call: bpftrace 0.17 runs it over all BPFTRACE_STRLEN bytes.)
+#: zero is the end of the path, or runs into an unreadable page: its bytes are then read one at a time.
+#: (``strcontains`` would cost ~0.75 µs per call: bpftrace 0.17 runs it over all BPFTRACE_STRLEN bytes.)
 _UNNORMAL = """  if (!$keep) { $p = (uint64)args->filename; $i = (uint64)0; $prev = (uint64)0;
     while ($i < 25) { $w = *(uint64 *)uptr($p + $i * 8);
       if ($w == 0) { $j = (uint64)0;
