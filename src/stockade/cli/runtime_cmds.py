@@ -170,19 +170,19 @@ def _blind_rules(engine: Any, src: EventSource) -> list[str]:
     return out
 
 
-def _path_tests(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+def _path_tests(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
     """The rules' path tests for the kernel's open filter (None: every write open is needed)."""
     from stockade.runtime.rules.paths import open_filter
 
     f = open_filter(engine)
-    return None if f is None else (f.prefixes, f.substrings)
+    return None if f is None else (f.prefixes, f.substrings, f.suffixes)
 
 
 def _start_source(
     name: str,
     path: str | None,
     wants: Callable[[str], bool] | None = None,
-    paths: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    paths: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> tuple[EventSource, str]:
     """The started source, and why ``auto`` chose the proc connector ("" otherwise).
 
@@ -216,7 +216,7 @@ def _source(
     name: str,
     path: str | None,
     wants: Callable[[str], bool] | None = None,
-    paths: tuple[tuple[str, ...], tuple[str, ...]] | None = None,
+    paths: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None,
 ) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource

@@ -29,7 +29,7 @@ def test_stable_rules_give_prefixes_and_substrings(stable_rules: Ruleset) -> Non
     f = open_filter(Engine(stable_rules))
     assert f is not None
     assert "/etc/shadow" in f.prefixes and "/var/log" in f.prefixes
-    assert "release_agent" in f.substrings and "/syslog" in f.substrings and "../" in f.substrings
+    assert "release_agent" in f.suffixes and "/syslog" in f.suffixes and "../" in f.substrings
     assert not f.passes("/dev/shm/tmp1/f1") and not f.passes("/usr/lib/x86_64-linux-gnu/libc.so.6")
 
 
@@ -59,9 +59,10 @@ def test_every_synthesised_open_that_fires_a_rule_passes(all_rules: Ruleset) -> 
         ("fd.name = /etc/shadow", PathFilter(("/etc/shadow",), ())),
         ("fd.name in (/a, /b/c) and proc.name = x", PathFilter(("/a", "/b/c"), ())),
         ("fd.name pmatch (/opt, /opt/x)", PathFilter(("/opt",), ())),
-        ("fd.directory = /etc or fd.filename = passwd", PathFilter(("/etc",), ("/passwd",))),
+        ("fd.directory = /etc or fd.filename = passwd", PathFilter(("/etc",), (), ("/passwd",))),
         ("fd.name glob '/srv/*/conf' and evt.is_open_write = true", PathFilter(("/srv/",), ())),
-        ("fd.name endswith .pem", PathFilter((), (".pem",))),
+        ("fd.name endswith .pem", PathFilter((), (), (".pem",))),
+        ("fd.name contains .pem", PathFilter((), (".pem",))),
         ("fd.nameraw contains '../' and fd.name startswith /etc", PathFilter((), ("../",))),
         ("fd.name startswith /etc and not fd.name startswith /etc/x", PathFilter(("/etc",), ())),
         ("fd.name icontains shadow", None),

@@ -101,15 +101,33 @@ def test_open_filter_keeps_paths_user_space_must_resolve() -> None:
 
 
 def test_open_filter_from_the_rules() -> None:
-    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), ("release_agent",))))
+    probe = _open_probe(
+        bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), ("release_agent",), ()))
+    )
     assert "$keep = 0;" in probe  # write opens only by the tests
     assert 'strncmp($f, "/var/log", 8) == 0' in probe and 'strncmp($f, "/etc/shadow", 11) == 0' in probe
     writes = f"if (!$keep && ($fl & {bpfprog.O_WRITE_MASK}) != 0)"
     assert f'{writes} {{ $keep = strcontains(str(args->filename), "release_agent")' in probe
     # a test the program cannot spell drops the rule tests: every write open again
-    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(('/a"b',), ())))
+    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(('/a"b',), (), ())))
     assert f"$keep = ($fl & {bpfprog.O_WRITE_MASK}) != 0;" in probe and '/a"b' not in probe
     # more substring tests than MAX_SUBSTRINGS: the same
     subs = tuple(f"/s{i}" for i in range(bpfprog.MAX_SUBSTRINGS + 1))
-    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), subs)))
+    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), subs, ())))
     assert f"$keep = ($fl & {bpfprog.O_WRITE_MASK}) != 0;" in probe and "/s0" not in probe
+    # substrings with two dots are left to the scan, which keeps every path with ".." in it
+    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), ("../",), ())))
+    assert "strcontains" not in probe and "$keep = 0;" in probe
+
+
+def test_open_suffix_tests_run_in_a_second_probe() -> None:
+    prog = bpfprog.program(1, syscalls=["openat"], paths=(("/var/log",), (), ("/syslog", "release_agent")))
+    probes = re.findall(r"tracepoint:syscalls:sys_enter_openat /([^/]*)/", prog)
+    assert probes == ["pid != 1", "@sfx[tid]"]  # program order: the scan's length, then the tests
+    assert f"else {{ if (($fl & {bpfprog.O_WRITE_MASK}) != 0) {{ @sfx[tid] = $len; }} }}" in prog
+    assert '($n >= 7 && strncmp(str(uptr($p + $n - 7), 8), "/syslog", 7) == 0)' in prog
+    assert '($n >= 13 && strncmp(str(uptr($p + $n - 13), 14), "release_agent", 13) == 0)' in prog
+    # too many suffixes: every write open
+    many = tuple(f"/f{i}" for i in range(bpfprog.MAX_SUFFIXES + 1))
+    probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=((), (), many)))
+    assert f"$keep = ($fl & {bpfprog.O_WRITE_MASK}) != 0;" in probe and "@sfx" not in probe

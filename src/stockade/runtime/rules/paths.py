@@ -5,11 +5,11 @@ every check on other fields left unknown) says which paths it can match at all. 
 on the normalised path ``fd.name``, one of which must hold: ``fd.name = P``/``in (…)``/``startswith P``/
 ``pmatch (…)`` give the prefix P, ``glob`` its literal start; ``fd.directory = D`` (or ``in``,
 ``startswith``, ``pmatch``) the prefix D (a directory's own open has ``fd.directory`` = its name, so no
-``/`` is added); ``fd.name contains S`` or ``endswith S`` the substring S; ``fd.filename = F`` (or ``in``)
-the substring ``/F``; the same checks on ``fd.nameraw`` (the path as passed) hold on it as they are.  An
-``and`` needs only one child's atoms (the fewest are kept), an ``or`` needs all of them; anything else
-(``icontains``, ``not``, other ``fd.filename`` checks, a transformer …) says nothing, and one rule saying
-nothing means every path: :func:`open_filter` returns None.
+``/`` is added); ``fd.name contains S`` the substring S, ``endswith S`` the suffix S; ``fd.filename = F``
+(or ``in``) the suffix ``/F``; the same checks on ``fd.nameraw`` (the path as passed) hold on it as they
+are.  An ``and`` needs only one child's atoms (the fewest are kept), an ``or`` needs all of them; anything
+else (``icontains``, ``not``, other ``fd.filename`` checks, a transformer …) says nothing, and one rule
+saying nothing means every path: :func:`open_filter` returns None.
 
 The atoms hold for the path the process passed only when that path is absolute and already normal (no
 ``.``/``..`` component, no ``//``): the kernel filter (``source/bpfprog.py``) keeps every other path.
@@ -46,7 +46,7 @@ def _values(e: BinaryCheck) -> list[str] | None:
     return None
 
 
-Atom = tuple[str, str]  # ("prefix" | "contains", text)
+Atom = tuple[str, str]  # ("prefix" | "contains" | "suffix", text)
 
 
 def _check(e: BinaryCheck) -> set[Atom] | None:
@@ -58,9 +58,9 @@ def _check(e: BinaryCheck) -> set[Atom] | None:
     if op in ("=", "==", "in", "startswith", "pmatch") and name != "fd.filename":
         return {("prefix", v) for v in vals}
     if op in ("contains", "endswith") and name in ("fd.name", "fd.nameraw"):
-        return {("contains", v) for v in vals}
+        return {("contains" if op == "contains" else "suffix", v) for v in vals}
     if op in ("=", "==", "in") and name == "fd.filename":  # the last component: the path ends with /F
-        return {("contains", "/" + v) for v in vals}
+        return {("suffix", "/" + v) for v in vals}
     if op == "glob" and name in ("fd.name", "fd.nameraw"):
         starts = {v[: min((v.find(c) for c in _GLOB_META if c in v), default=len(v))] for v in vals}
         return None if "" in starts else {("prefix", v) for v in starts}
@@ -89,13 +89,19 @@ def atoms(e: Expr) -> set[Atom] | None:
 
 @dataclass(frozen=True, slots=True)
 class PathFilter:
-    """A path passes if it starts with one of ``prefixes`` or contains one of ``substrings``."""
+    """A path passes if it starts with one of ``prefixes``, contains one of ``substrings`` or ends with one
+    of ``suffixes``."""
 
     prefixes: tuple[str, ...]
     substrings: tuple[str, ...]
+    suffixes: tuple[str, ...] = ()
 
     def passes(self, path: str) -> bool:
-        return path.startswith(self.prefixes) or any(s in path for s in self.substrings)
+        return (
+            path.startswith(self.prefixes)
+            or any(s in path for s in self.substrings)
+            or path.endswith(self.suffixes)
+        )
 
 
 def open_filter(engine: Engine) -> PathFilter | None:
@@ -113,6 +119,11 @@ def open_filter(engine: Engine) -> PathFilter | None:
     if "" in texts or ("prefix", "/") in found:
         return None
     subs = sorted(t for k, t in found if k == "contains")
+    subs = [s for i, s in enumerate(subs) if not any(q in s for q in subs[:i])]
     pre = sorted(t for k, t in found if k == "prefix" and not any(s in t for s in subs))
     pre = [p for i, p in enumerate(pre) if not any(p.startswith(q) for q in pre[:i])]  # (sorted: q < p)
-    return PathFilter(tuple(pre), tuple(s for i, s in enumerate(subs) if not any(q in s for q in subs[:i])))
+    suf = sorted(
+        {t for k, t in found if k == "suffix" and not any(s in t for s in subs)}, key=lambda t: t[::-1]
+    )
+    suf = [x for i, x in enumerate(suf) if not any(x.endswith(q) for q in suf[:i])]  # (q's reverse < x's)
+    return PathFilter(tuple(pre), tuple(subs), tuple(suf))

@@ -33,11 +33,14 @@ import platform
 from collections.abc import Callable, Iterable
 
 SEP = "\\x1f"
-PathTests = tuple[tuple[str, ...], tuple[str, ...]]  # (prefixes, substrings)
+PathTests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # (prefixes, substrings, suffixes)
 #: substring tests a write open may run in the kernel: bpftrace 0.17's ``strcontains`` scans all of
 #: BPFTRACE_STRLEN (~0.75 µs a call, on the CPU of the process opening), so more cost the workload more
 #: than reporting the open does; with more, every write open is kept
 MAX_SUBSTRINGS = 3
+#: suffix tests: each reads the path's last bytes once (at the length the scan found) and compares them
+MAX_SUFFIXES = 24
+MAX_SUFFIX_LEN = 64
 HDR_FMT = SEP.join(["%llu", "%d", "%d", "%d", "%d", "%llu", "%s", "%d"])
 HDR_ARGS = "$ts, pid, tid, uid, gid, cgroup, comm, curtask->loginuid.val"
 
@@ -157,31 +160,44 @@ def _store(nr: int, vals: list[str]) -> str:
     return f"@e[tid] = (nsecs, {nr}, " + ", ".join(f"(uint64){v}" for v in vals) + ");"
 
 
-#: sets ``$keep`` when the path (``$p``, a user address) has "/." or "//" — a ``.``/``..`` component or a
-#: repeated slash — reading it eight bytes at a time and stopping at its NUL; byte-parallel tests
-#: ("SWAR": a byte of x is zero where ``(x - 0x01…) & ~x & 0x80…`` has its top bit, no false negatives)
-#: over the word and the word shifted by one byte, and the pair across two words.  A word that reads as
-#: zero is the end of the path, or runs into an unreadable page: its bytes are then read one at a time.
+#: sets ``$keep`` when the path (``$p``, a user address) has "/.", "//" or ".." — a ``.``/``..`` component,
+#: a repeated slash, or two dots anywhere — or is 200 bytes or longer, and ``$len`` to its length, reading
+#: it eight bytes at a time and stopping at its NUL; byte-parallel tests ("SWAR": a byte of x is zero where
+#: ``(x - 0x01…) & ~x & 0x80…`` has its top bit: no false negatives, and the lowest flag is exact) over the
+#: word and the word shifted by one byte, and the pair across two words.  A word that reads as zero is the
+#: end of the path, or runs into an unreadable page: its bytes are then read one at a time.
 #: (``strcontains`` would cost ~0.75 µs per call: bpftrace 0.17 runs it over all BPFTRACE_STRLEN bytes.)
-_UNNORMAL = """  if (!$keep) { $p = (uint64)args->filename; $i = (uint64)0; $prev = (uint64)0;
+_UNNORMAL = """  $len = (uint64)0;
+  if (!$keep) { $p = (uint64)args->filename; $i = (uint64)0; $prev = (uint64)0; $done = 0;
     while ($i < 25) { $w = *(uint64 *)uptr($p + $i * 8);
       if ($w == 0) { $j = (uint64)0;
         while ($j < 8) { $c = *(uint8 *)uptr($p + $i * 8 + $j); if ($c == 0) { break; }
-          if ($prev == 0x2f && ($c == 0x2e || $c == 0x2f)) { $keep = 1; break; } $prev = $c; $j++; }
-        break; }
+          if (($prev == 0x2f || $prev == 0x2e) && ($c == 0x2e || ($prev == 0x2f && $c == 0x2f))) {
+            $keep = 1; break; }
+          $prev = $c; $j++; }
+        $len = $i * 8 + $j; $done = 1; break; }
       $s = $w ^ 0x2f2f2f2f2f2f2f2f; $zs = ($s - 0x0101010101010101) & ~$s & 0x8080808080808080;
+      $o = $w ^ 0x2e2e2e2e2e2e2e2e; $zo = ($o - 0x0101010101010101) & ~$o & 0x8080808080808080;
       $n = $w >> 8; $d = $n ^ 0x2e2e2e2e2e2e2e2e; $t = $n ^ 0x2f2f2f2f2f2f2f2f;
       $zd = ($d - 0x0101010101010101) & ~$d & 0x8080808080808080;
       $zt = ($t - 0x0101010101010101) & ~$t & 0x8080808080808080; $b = $w & 0xff;
-      if (($zs & ($zd | $zt)) != 0 || ($prev == 0x2f && ($b == 0x2e || $b == 0x2f))) { $keep = 1; break; }
-      if ((($w - 0x0101010101010101) & ~$w & 0x8080808080808080) != 0) { break; }
-      $prev = $w >> 56; $i++; } }"""
+      if ((($zs | $zo) & $zd) != 0 || ($zs & $zt) != 0) { $keep = 1; break; }
+      if (($prev == 0x2f || $prev == 0x2e) && ($b == 0x2e || ($prev == 0x2f && $b == 0x2f))) {
+        $keep = 1; break; }
+      $z = ($w - 0x0101010101010101) & ~$w & 0x8080808080808080;
+      if ($z != 0) { $z = $z & (~$z + 1);
+        $len = $i * 8 + ($z > 0x80) + ($z > 0x8000) + ($z > 0x800000) + ($z > 0x80000000)
+          + ($z > 0x8000000000) + ($z > 0x800000000000) + ($z > 0x80000000000000);
+        $done = 1; break; }
+      $prev = $w >> 56; $i++; }
+    if (!$done) { $keep = 1; } }"""
 
 
 def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | None) -> str:
     """An open is kept when its path is relative or not normal (user space resolves it: ``.``/``..``
-    components, ``//``) or starts with a sensitive prefix; with ``paths`` from the rules, also when it
-    starts with one of their prefixes, or is a write open containing one of their substrings; without
+    components, ``//``, ``..``) or starts with a sensitive prefix; with ``paths`` from the rules, also when
+    it starts with one of their prefixes, or is a write open containing one of their substrings or ending
+    with one of their suffixes; without
     ``paths`` every write/create/truncate open is kept.  (Paths are compared as far as
     ``BPFTRACE_STRLEN`` reads them.)"""
     nr, _kinds = SYSCALLS[name]
@@ -193,16 +209,31 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
         dirfd, fl, md = "args->dfd", "args->flags", "args->mode"
     else:
         dirfd, fl, md = "(uint64)-100", "args->flags", "args->mode"
-    prefixes, subs = (sensitive, ()) if paths is None else (tuple(sorted({*sensitive, *paths[0]})), paths[1])
+    prefixes = sensitive if paths is None else tuple(sorted({*sensitive, *paths[0]}))
+    # a substring with two dots needs no test: the scan keeps every path with ".." in it
+    subs = () if paths is None else tuple(t for t in paths[1] if ".." not in t)
+    suffixes = () if paths is None else paths[2]
     writes = f"($fl & {O_WRITE_MASK}) != 0"
+    store = _store(nr, [dirfd, fn, "$fl", md])
     lines = [
         f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; $keep = {writes if paths is None else '0'};",
         f'  if (!$keep) {{ $keep = strncmp(str({fn}, 2), "/", 1) != 0; }}',
         f"  if (!$keep) {{ $f = str({fn}); $keep = {_prefix_test('$f', prefixes)}; }}",
         _UNNORMAL,
         *(f'  if (!$keep && {writes}) {{ $keep = strcontains(str({fn}), "{t}"); }}' for t in subs),
-        f"  if ($keep) {{ {_store(nr, [dirfd, fn, '$fl', md])} }} }}",
+        f"  if ($keep) {{ {store} }}"
+        + (f" else {{ if ({writes}) {{ @sfx[tid] = $len; }} }} }}" if suffixes else " }"),
     ]
+    if suffixes:  # a second probe, run after the first (program order, as the exit probes' parts): the
+        # suffix tests read the path's end at the length the scan found, without the scan's loop states
+        tests = " || ".join(
+            f'($n >= {len(t)} && strncmp(str(uptr($p + $n - {len(t)}), {len(t) + 1}), "{t}", {len(t)}) == 0)'
+            for t in suffixes
+        )
+        lines += [
+            f"{_tp('enter', name)} /@sfx[tid]/ {{ $n = @sfx[tid]; delete(@sfx[tid]); $fl = (uint64){fl};",
+            f"  $p = (uint64){fn}; if ({tests}) {{ {store} }} }}",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -302,7 +333,10 @@ def program(
         if not literal(p):
             raise ValueError(f"sensitive path prefix may not contain quotes or backslashes: {p!r}")
     if paths is not None and (
-        not all(literal(t) and t for t in (*paths[0], *paths[1])) or len(paths[1]) > MAX_SUBSTRINGS
+        not all(literal(t) and t for t in (*paths[0], *paths[1], *paths[2]))
+        or len([t for t in paths[1] if ".." not in t]) > MAX_SUBSTRINGS
+        or len(paths[2]) > MAX_SUFFIXES
+        or any(len(t) > MAX_SUFFIX_LEN for t in paths[2])
     ):
         paths = None  # tests the program cannot spell, or too many: keep every write open
     chosen = set(SYSCALLS if syscalls is None else syscalls)
