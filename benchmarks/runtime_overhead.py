@@ -53,14 +53,24 @@ def workload(
     return time.perf_counter() - t0
 
 
+#: for the throughput run: a rule an open of any path can meet, so the kernel reports every write open
+#: (the rules' path tests would otherwise keep the file loop's opens from the sensor)
+EVERY_WRITE = """- rule: Any write open
+  desc: every write open reaches the sensor (throughput measurement)
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true and proc.name = stk-never
+  output: never %fd.name
+  priority: DEBUG
+"""
+
+
 def start_watch(
-    tmp: Path, cpus: set[int] | None = None, rules: str = RULES
+    tmp: Path, cpus: set[int] | None = None, rules: str = RULES, extra: list[str] | None = None
 ) -> tuple[subprocess.Popen[bytes], Path]:
     status = tmp / "status.json"
     status.unlink(missing_ok=True)
     cmd = [
         sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch",
-        "--source", "ebpf", "--rules", rules, "--output", f"jsonl:{tmp / 'alerts.jsonl'}",
+        "--source", "ebpf", "--rules", rules, *(extra or []), "--output", f"jsonl:{tmp / 'alerts.jsonl'}",
         "--status-file", str(status),
     ]  # fmt: skip
     # the sensor may use every CPU even when the workload is pinned
@@ -139,8 +149,10 @@ def main() -> None:
         burst: dict[str, int] = {}
         burst_secs = 0.0
         if not args.no_burst:
-            # throughput: the workload flat out, larger
-            proc, status = start_watch(tmp, sensor_cpus, args.rules)
+            # throughput: the workload flat out, larger, every write open reported
+            every = tmp / "every-write.yaml"
+            every.write_text(EVERY_WRITE, encoding="utf-8")
+            proc, status = start_watch(tmp, sensor_cpus, args.rules, ["--rules", str(every)])
             t0 = time.perf_counter()
             try:
                 for _ in range(3):
