@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -20,6 +20,9 @@ from stockade.runtime.respond.actions import ACTIONS, Responder
 from stockade.runtime.rules.engine import Engine
 from stockade.runtime.sensor import DEFAULT_RULES, Sensor, load_engine
 from stockade.runtime.sink.sinks import open_sink
+
+if TYPE_CHECKING:
+    from stockade.runtime.source.bpfprog import PathTests
 
 SOURCES = ("auto", "ebpf", "proc", "falco-json", "tetragon-json")
 LIVE = ("ebpf", "proc")
@@ -170,7 +173,7 @@ def _blind_rules(engine: Any, src: EventSource) -> list[str]:
     return out
 
 
-def _path_tests(engine: Engine) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None:
+def _path_tests(engine: Engine) -> PathTests | None:
     """The rules' path tests for the kernel's open filter (None: every write open is needed)."""
     from stockade.runtime.rules.paths import open_filter
 
@@ -182,7 +185,7 @@ def _start_source(
     name: str,
     path: str | None,
     wants: Callable[[str], bool] | None = None,
-    paths: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None,
+    paths: PathTests | None = None,
 ) -> tuple[EventSource, str]:
     """The started source, and why ``auto`` chose the proc connector ("" otherwise).
 
@@ -216,7 +219,7 @@ def _source(
     name: str,
     path: str | None,
     wants: Callable[[str], bool] | None = None,
-    paths: tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]] | None = None,
+    paths: PathTests | None = None,
 ) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,34 @@ class ScanResult:
     tool_version: str
     #: findings an exception covers: never dropped, listed apart, each with ``metadata["suppression"]``
     suppressed: tuple[Finding, ...] = ()
+
+    @classmethod
+    def without_packages(
+        cls,
+        *,
+        scan_id: str,
+        target: Target,
+        findings: Iterable[Finding],
+        statuses: Iterable[Status],
+        started: datetime,
+        finished: datetime,
+        suppressed: Iterable[Finding] = (),
+    ) -> ScanResult:
+        """The result of a scan that lists no packages (configuration, secrets, policies): findings and
+        statuses in their stable order."""
+        from stockade import __version__
+
+        return cls(
+            scan_id=scan_id,
+            target=target,
+            inventory=Inventory(os=None, packages=()),
+            findings=tuple(sorted(findings, key=Finding.sort_key)),
+            suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
+            statuses=tuple(sorted(statuses, key=Status.sort_key)),
+            started=started,
+            finished=finished,
+            tool_version=__version__,
+        )
 
     def max_severity(self) -> Severity | None:
         if not self.findings:

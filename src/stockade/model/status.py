@@ -25,6 +25,10 @@ class Status:
     reason: str = ""
     path: str | None = None
 
+    def sort_key(self) -> tuple[str, str, str, str]:
+        """The order statuses are listed in (by plug-in, then path)."""
+        return (self.plugin, self.path or "", self.status, self.reason)
+
     @property
     def is_problem(self) -> bool:
         return self.status is not StatusKind.OK

@@ -53,7 +53,7 @@ def scan_cluster(cluster: Cluster, names: Sequence[str], opts: RbacOptions, star
         target=target,
         inventory=Inventory(os=None, packages=()),
         findings=tuple(sorted(found, key=lambda f: (*Finding.sort_key(f), f.target))),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        statuses=tuple(sorted(statuses, key=Status.sort_key)),
         started=started,
         finished=opts.clock(),
         tool_version=__version__,

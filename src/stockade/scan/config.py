@@ -17,13 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from stockade import __version__
 from stockade.catalog.runner import default_jobs
 from stockade.checks.interface import Check, to_finding
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
 from stockade.model.finding import Finding
-from stockade.model.inventory import Inventory, Location
+from stockade.model.inventory import Location
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
@@ -262,16 +261,14 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
             "objects": dict(sorted(part.kinds.items())),
         },
     )
-    return ScanResult(
+    return ScanResult.without_packages(
         scan_id=opts.scan_id(),
         target=target,
-        inventory=Inventory(os=None, packages=()),
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
-        suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        findings=kept,
+        suppressed=suppressed,
+        statuses=statuses,
         started=started,
         finished=opts.clock(),
-        tool_version=__version__,
     )
 
 

@@ -78,7 +78,7 @@ def scan_image(arg: str, options: ImageScanOptions | None = None) -> ScanResult:
             statuses=tuple(
                 sorted(
                     (*result.statuses, *squashed.statuses, *statuses),
-                    key=lambda s: (s.plugin, s.path or "", s.status, s.reason),
+                    key=Status.sort_key,
                 )
             ),
         )

@@ -7,9 +7,6 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from stockade import __version__
-from stockade.model.finding import Finding
-from stockade.model.inventory import Inventory
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
@@ -52,13 +49,6 @@ def scan_netpol(
         id="manifests:" + ",".join(sorted(p if p == "-" else os.path.realpath(p) for p in paths)),
         metadata={"files": cluster.files, "objects": cluster.kinds, "netpol": True},
     )
-    return ScanResult(
-        scan_id=scan_id(),
-        target=target,
-        inventory=Inventory(os=None, packages=()),
-        findings=tuple(sorted(found, key=Finding.sort_key)),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
-        started=started,
-        finished=clock(),
-        tool_version=__version__,
+    return ScanResult.without_packages(
+        scan_id=scan_id(), target=target, findings=found, statuses=statuses, started=started, finished=clock()
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from stockade import __version__
 from stockade.catalog.sbom.read import DEFAULT_MAX_SIZE, read_sbom
 from stockade.model.result import ScanResult
+from stockade.model.status import Status
 from stockade.scan.scanner import ScanOptions
 
 
@@ -35,7 +36,7 @@ def scan_sbom(path: str, options: SbomScanOptions | None = None) -> ScanResult:
         target=target,
         inventory=inventory,
         findings=(),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        statuses=tuple(sorted(statuses, key=Status.sort_key)),
         started=started,
         finished=opts.scan.clock(),
         tool_version=__version__,

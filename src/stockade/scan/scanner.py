@@ -137,7 +137,7 @@ def scan_filesystem(target: Target, fs: TargetFS, options: ScanOptions | None = 
         target=target,
         inventory=Inventory(os=os_info, packages=merge_packages(run.packages)),
         findings=(),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        statuses=tuple(sorted(statuses, key=Status.sort_key)),
         started=started,
         finished=opts.clock(),
         tool_version=__version__,

@@ -100,9 +100,7 @@ def _with(result: ScanResult, findings: Sequence[Finding], statuses: Iterable[St
     return replace(
         result,
         findings=tuple(sorted((*result.findings, *findings), key=Finding.sort_key)),
-        statuses=tuple(
-            sorted((*result.statuses, *statuses), key=lambda s: (s.plugin, s.path or "", s.status, s.reason))
-        ),
+        statuses=tuple(sorted((*result.statuses, *statuses), key=Status.sort_key)),
     )
 
 

@@ -12,11 +12,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from stockade import __version__
 from stockade.catalog.walker import ENGINE_REASON, ENGINE_STORAGE, excluded_mounts
 from stockade.errors import TargetNotFoundError
 from stockade.model.finding import Finding
-from stockade.model.inventory import Inventory
 from stockade.model.result import ScanResult
 from stockade.model.status import Status
 from stockade.model.target import Target, TargetKind
@@ -86,16 +84,14 @@ def scan_secret_paths(paths: Sequence[str], options: SecretsOptions | None = Non
         id="secrets:" + ",".join(sorted(os.path.realpath(p) for p in paths)),
         metadata={"files": part.files, "binary_files_skipped": part.binary, "rules": len(ruleset.rules)},
     )
-    return ScanResult(
+    return ScanResult.without_packages(
         scan_id=opts.scan_id(),
         target=target,
-        inventory=Inventory(os=None, packages=()),
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
-        suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        findings=kept,
+        suppressed=suppressed,
+        statuses=statuses,
         started=started,
         finished=opts.clock(),
-        tool_version=__version__,
     )
 
 

@@ -6,9 +6,6 @@ import shutil
 import tempfile
 from collections.abc import Callable
 
-from stockade import __version__
-from stockade.model.finding import Finding
-from stockade.model.inventory import Inventory
 from stockade.model.result import ScanResult
 from stockade.model.target import Target, TargetKind
 from stockade.secrets import policy
@@ -54,14 +51,12 @@ def scan_secret_image(
         image=spec.to_dict(),
         metadata={"rules": len(ruleset.rules)},
     )
-    return ScanResult(
+    return ScanResult.without_packages(
         scan_id=opts.scan_id(),
         target=target,
-        inventory=Inventory(os=None, packages=()),
-        findings=tuple(sorted(kept, key=Finding.sort_key)),
-        suppressed=tuple(sorted(suppressed, key=Finding.sort_key)),
-        statuses=tuple(sorted(statuses, key=lambda s: (s.plugin, s.path or "", s.status, s.reason))),
+        findings=kept,
+        suppressed=suppressed,
+        statuses=statuses,
         started=started,
         finished=opts.clock(),
-        tool_version=__version__,
     )

@@ -288,14 +288,6 @@ class ExprCompiler:
             value = f"{self.ns.bind(x.derive, ('derive', x.field, self.evttype))}(ev)"
         return f"({t} if ({t} := g({k}, _U)) is not _U else ev.setdefault({k}, {value}))"
 
-    def value(self, x: Extract) -> str:
-        """An expression over ``g``/``ev`` for the value of a plain or stored field (see :meth:`_stored`)."""
-        if x.key is not None:
-            return f"g({x.key!r})"
-        if x.stored is None or x.multi:
-            raise ValueError(f"{x.field} is neither a plain key nor a stored field")
-        return self._stored(x)
-
     # -- checks ----------------------------------------------------------------------------------------
     def _binary(self, e: BinaryCheck) -> str:
         code, t, multi, name = self.operand(e.left)
