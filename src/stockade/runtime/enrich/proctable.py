@@ -10,33 +10,21 @@ import os
 from typing import Any
 
 from stockade.model.event import Event
+from stockade.runtime import procfs
 
 MAX_ANCESTORS = 8
 Entry = dict[str, Any]
 _PROC_KEYS = ("proc.exe", "proc.exepath", "proc.args", "proc.tty", "proc.ppid", "proc.cwd", "proc.start_ts")
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
-
-
 def from_proc(pid: int) -> Entry | None:
-    stat = _read(f"/proc/{pid}/stat")
+    stat = procfs.read(f"/proc/{pid}/stat")
     if stat is None:
         return None
-    text = stat.decode(errors="replace")
-    name = text[text.index("(") + 1 : text.rindex(")")]
-    rest = text[text.rindex(")") + 2 :].split()
-    argv = [a.decode(errors="replace") for a in (_read(f"/proc/{pid}/cmdline") or b"").split(b"\0")[:-1]]
-    try:
-        exepath = os.readlink(f"/proc/{pid}/exe")
-    except OSError:
-        exepath = ""
-    loginuid = (_read(f"/proc/{pid}/loginuid") or b"-1").strip()
+    name, rest = procfs.stat_fields(stat)
+    argv = procfs.argv(procfs.read(f"/proc/{pid}/cmdline") or b"")
+    exepath = procfs.link(f"/proc/{pid}/exe") or ""
+    loginuid = (procfs.read(f"/proc/{pid}/loginuid") or b"-1").strip()
     lu = int(loginuid) if loginuid.lstrip(b"-").isdigit() else -1
     return {
         "pid": pid,

@@ -42,6 +42,7 @@ from collections.abc import Iterator
 
 from stockade.errors import StockadeError
 from stockade.model.event import Event
+from stockade.runtime import procfs
 from stockade.runtime.source import decode
 from stockade.runtime.source.records import K_CGROUP_PATH, K_OVERLAY, OVERLAYFS_MAGIC
 
@@ -112,21 +113,6 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _read(path: str) -> bytes | None:
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except OSError:
-        return None
-
-
-def _link(path: str) -> str | None:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return None
-
-
 _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
@@ -148,27 +134,25 @@ def _status(text: str) -> dict[str, str]:
 
 def exec_event(pid: int, tid: int, ts: int) -> Event | None:
     """An ``execve`` event for a process that just executed, from ``/proc/PID``; None if it is gone."""
-    stat = _read(f"/proc/{pid}/stat")
-    status = _read(f"/proc/{pid}/status")
-    cmdline = _read(f"/proc/{pid}/cmdline")
+    stat = procfs.read(f"/proc/{pid}/stat")
+    status = procfs.read(f"/proc/{pid}/status")
+    cmdline = procfs.read(f"/proc/{pid}/cmdline")
     if stat is None or status is None or cmdline is None:
         return None
-    text = stat.decode(errors="replace")
-    comm = text[text.index("(") + 1 : text.rindex(")")]
-    rest = text[text.rindex(")") + 2 :].split()
+    comm, rest = procfs.stat_fields(stat)
     st = _status(status.decode(errors="replace"))
     uids = [int(x) for x in st.get("Uid", "-1").split()]
     gids = [int(x) for x in st.get("Gid", "-1").split()]
-    argv = [a.decode(errors="replace") for a in cmdline.split(b"\0")[:-1]]
-    exepath = (_link(f"/proc/{pid}/exe") or "").removesuffix(" (deleted)")
+    argv = procfs.argv(cmdline)
+    exepath = (procfs.link(f"/proc/{pid}/exe") or "").removesuffix(" (deleted)")
     memfd = exepath.startswith("/memfd:")
     if memfd:
         exepath = exepath[1:]
-    cwd = _link(f"/proc/{pid}/cwd")
-    lu_raw = (_read(f"/proc/{pid}/loginuid") or b"-1").strip()
+    cwd = procfs.link(f"/proc/{pid}/cwd")
+    lu_raw = (procfs.read(f"/proc/{pid}/loginuid") or b"-1").strip()
     loginuid = decode.s32(int(lu_raw)) if lu_raw.lstrip(b"-").isdigit() else -1
     ppid, tty = int(rest[1]), int(rest[4])
-    cg = _read(f"/proc/{pid}/cgroup") or b""
+    cg = procfs.read(f"/proc/{pid}/cgroup") or b""
     # cgroup v2 line "0::/path" when present, else the first v1 line that names a container
     lines = [ln.split(":", 2)[-1] for ln in cg.decode(errors="replace").splitlines() if ln.count(":") >= 2]
     cgpath = next((ln for ln in lines if "libpod" in ln or "docker" in ln or "kubepods" in ln), "")
@@ -344,7 +328,7 @@ class ProcConnectorSource:
     def _simple(self, evtype: str, pid: int, tid: int, ts: int, rawres: int) -> Event:
         known = self.known.get(pid)
         if known is None:
-            comm = (_read(f"/proc/{pid}/comm") or b"").decode(errors="replace").strip()
+            comm = (procfs.read(f"/proc/{pid}/comm") or b"").decode(errors="replace").strip()
             known = (comm, -1, -1)
         ev: Event = {
             "evt.type": evtype,

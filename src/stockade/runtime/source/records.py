@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from stockade.model.event import Event
+from stockade.runtime import procfs
 from stockade.runtime.source import decode
 from stockade.runtime.source.bpfprog import BY_NR
 
@@ -72,13 +73,6 @@ MODE_ARGS = {"mode"}
 FAMILIES = {2: "ipv4", 10: "ipv6"}
 
 
-def _cwd(pid: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/cwd")
-    except OSError:
-        return None
-
-
 def normal(path: str) -> str:
     """``path`` with ``.``/``..`` components and repeated slashes resolved lexically, as libsinsp's
     ``fd.name`` is (``fd.nameraw`` keeps the path as passed); ``os.path.normpath`` alone keeps a leading
@@ -94,15 +88,12 @@ def absolute(path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
         return path
     if path.startswith("/"):
         return normal(path)
-    base = _cwd(pid) if dirfd == decode.AT_FDCWD else _fdpath(pid, dirfd)
+    base = (
+        procfs.link(f"/proc/{pid}/cwd")
+        if dirfd == decode.AT_FDCWD
+        else procfs.link(f"/proc/{pid}/fd/{dirfd}")
+    )
     return normal(os.path.join(base, path)) if base else path
-
-
-def _fdpath(pid: int, fd: int) -> str | None:
-    try:
-        return os.readlink(f"/proc/{pid}/fd/{fd}")
-    except OSError:
-        return None
 
 
 class Decoder:
@@ -326,7 +317,7 @@ class Decoder:
         memfd = dentry.startswith("memfd:")
         if filename.startswith("/dev/fd/") or not argv_parts.get(-1, "x"):
             ev["evt.type"] = "execveat"
-        cwd = _cwd(pid)
+        cwd = procfs.link(f"/proc/{pid}/cwd")
         exepath = (
             dentry if memfd else (os.path.normpath(os.path.join(cwd or "/", filename)) if filename else "")
         )
