@@ -41,14 +41,15 @@ $S rbac who-can get secrets examples/cluster/rbac-attack-paths.yaml -A
 rule "stockade runtime rules validate: the upstream Falco rule files, unchanged"
 $S runtime rules validate ../shared/rules/falco/falco_rules.yaml ../shared/rules/falco/falco-incubating_rules.yaml ../shared/rules/falco/falco-sandbox_rules.yaml
 if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
-  rule "stockade runtime watch (eBPF, upstream stable rules, 15 s): python reads /etc/shadow; cat reads ../../etc/passwd from /usr/lib (directory traversal)"
+  rule "stockade runtime watch (eBPF, upstream stable rules, 15 s): python reads /etc/shadow, then ../../etc/passwd from /usr/lib (directory traversal)"
   status=$(mktemp)
   $S runtime watch --rules ../shared/rules/falco/falco_rules.yaml --duration 15 --status-file "$status" &
   watcher=$!
   for _ in $(seq 1 100); do [ -s "$status" ] && break; sleep 0.1; done
   .venv/bin/python -c "open('/etc/shadow').read()"
-  # a web app's directory traversal: cat started by a non-shell parent with a relative ../../ path
-  .venv/bin/python -c "import subprocess as s; s.run(['cat', '../../etc/passwd'], cwd='/usr/lib', stdout=s.DEVNULL)"
+  # a web app's directory traversal: a reader started by a non-shell parent with a relative ../../ path; it
+  # stays a second, since the sensor resolves a relative path against /proc/PID/cwd (docs/runtime.md)
+  .venv/bin/python -c "import subprocess as s, sys; s.run([sys.executable, '-c', \"open('../../etc/passwd').read(); __import__('time').sleep(1)\"], cwd='/usr/lib')"
   wait "$watcher"
   rm -f "$status"
 else
