@@ -80,10 +80,14 @@ class Sensor:
         self.stats.events += 1
         if self.enricher is not None:
             ev = self.enricher.enrich(ev)
+        found = self.engine.alerts(ev)
         if self.record is not None:
             self.record.write(orjson.dumps(ev, default=str) + b"\n")
+            if found:
+                # the evidence of an alert is on disk before the alert is (a reader of the alert can read it)
+                self.record.flush()
         out = []
-        for a in self.engine.alerts(ev):
+        for a in found:
             alert: dict[str, Any] = a.to_dict() if hasattr(a, "to_dict") else dict(a)
             if lost:
                 alert["lost_events"] = lost

@@ -83,6 +83,13 @@ class Podman:
 WATCH = [sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch"]
 
 
+def _complete_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON lines written to ``path`` so far; a last line still being written (no newline yet) is left
+    out, as the sensor may be writing it while a test reads."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    return [json.loads(x) for x in text.split("\n")[:-1] if x.strip()]
+
+
 class Watch:
     """``runtime watch`` in a subprocess; ``extra`` replaces the upstream rules (None: the upstream set);
     without ``record`` the sensor traces only what the rules need (syscalls, and opens by path)."""
@@ -111,9 +118,7 @@ class Watch:
             time.sleep(0.2)
 
     def alerts(self) -> list[dict[str, Any]]:
-        if not self.alerts_path.exists():
-            return []
-        return [json.loads(x) for x in self.alerts_path.read_text(encoding="utf-8").splitlines() if x.strip()]
+        return _complete_lines(self.alerts_path)
 
     def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 15) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout
@@ -125,8 +130,7 @@ class Watch:
         return None
 
     def events(self) -> list[dict[str, Any]]:
-        text = self.record.read_text(encoding="utf-8") if self.record.exists() else ""
-        return [json.loads(x) for x in text.splitlines() if x.strip()]
+        return _complete_lines(self.record)
 
     def stop(self) -> dict[str, Any]:
         if self.proc.poll() is None:

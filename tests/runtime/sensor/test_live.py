@@ -109,12 +109,6 @@ def test_setuid_bit(watch: Watch, tmp_path: Path) -> None:
     assert "S_ISUID" in a["output_fields"]["evt.arg.mode"]
 
 
-def _events(watch: Watch) -> list[dict[str, Any]]:
-    import json
-
-    return [json.loads(x) for x in watch.record.read_text(encoding="utf-8").splitlines() if x.strip()]
-
-
 def test_terminal_shell_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
     cid, image = container
     podman("exec", "-t", "stk-sensor-c1", "/bin/sh", "-c", "echo stk-tty-shell")
@@ -122,7 +116,7 @@ def test_terminal_shell_in_container(watch: Watch, podman: Podman, container: tu
     assert a is not None
     execs = [
         e
-        for e in _events(watch)
+        for e in watch.events()
         if e.get("evt.type") == "execve"
         and e.get("proc.name") == "sh"
         and "stk-tty-shell" in str(e.get("proc.args"))
@@ -143,7 +137,7 @@ def test_write_below_system_dirs_in_container(
     podman("exec", "stk-sensor-c1", "/bin/touch", path)
     a = watch.wait_for(_rule(rule, **{"fd.name": path}))
     assert a is not None
-    ev = [e for e in _events(watch) if e.get("fd.name") == path and e.get("proc.name") == "touch"]
+    ev = [e for e in watch.events() if e.get("fd.name") == path and e.get("proc.name") == "touch"]
     assert ev and ev[0]["container.id"] == cid[:12]
 
 
@@ -167,7 +161,7 @@ def test_netcat_from_container_to_loopback(watch: Watch, podman: Podman, contain
     srv.close()
     a = watch.wait_for(_rule("Netcat Remote Code Execution in Container"))
     assert a is not None
-    conns = [e for e in _events(watch) if e.get("evt.type") == "connect" and e.get("fd.sport") == port]
+    conns = [e for e in watch.events() if e.get("evt.type") == "connect" and e.get("fd.sport") == port]
     assert conns and conns[0]["container.id"] == cid[:12] and conns[0]["container.image"] == image
 
 
@@ -177,7 +171,7 @@ def test_drift_binary_in_container(watch: Watch, podman: Podman, container: tupl
     podman("exec", "stk-sensor-c1", "/tmp/true")
     a = watch.wait_for(_rule("Drop and execute new binary in container", **{"proc.exe": "/tmp/true"}))
     assert a is not None
-    ev = [e for e in _events(watch) if e.get("proc.exepath") == "/tmp/true"]
+    ev = [e for e in watch.events() if e.get("proc.exepath") == "/tmp/true"]
     assert ev and ev[0]["container.id"] == cid[:12] and ev[0]["proc.is_exe_upper_layer"] is True
 
 

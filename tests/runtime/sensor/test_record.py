@@ -1,0 +1,55 @@
+"""``watch --record``: the recording is buffered, but the events an alert was raised on are on disk before the
+alert reaches a sink, so whoever reads an alert can read its evidence (the live tests do)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stockade.runtime.rules.engine import Engine
+from stockade.runtime.rules.ruleset import load_ruleset
+from stockade.runtime.sensor import Sensor
+
+RULE = """
+- rule: Read marker
+  desc: test
+  condition: evt.type = openat and fd.name = /tmp/marker
+  output: read %fd.name
+  priority: WARNING
+"""
+
+
+class _Sink:
+    def __init__(self, record: Path) -> None:
+        self.record = record
+        self.seen_on_disk: list[list[dict[str, Any]]] = []
+
+    def emit(self, alert: dict[str, Any]) -> None:
+        lines = self.record.read_bytes().split(b"\n")[:-1]
+        self.seen_on_disk.append([orjson.loads(x) for x in lines])
+
+    def close(self) -> None:
+        pass
+
+
+def _ev(n: int, name: str) -> dict[str, Any]:
+    return {"evt.type": "openat", "evt.dir": "<", "evt.num": n, "fd.name": name, "evt.time": n}
+
+
+def test_alert_evidence_is_flushed_before_the_alert(tmp_path: Path) -> None:
+    rs = load_ruleset(texts=[(textwrap.dedent(RULE), "r.yaml")])
+    record = tmp_path / "events.jsonl"
+    sink = _Sink(record)
+    with record.open("ab", buffering=1 << 20) as rec:
+        sensor = Sensor(Engine(rs, hostname="h"), [sink], record=rec)
+        for n in range(50):
+            assert sensor.process(_ev(n, f"/tmp/other{n}")) == []
+        assert record.read_bytes() == b"", "quiet events stay in the buffer (no write per event)"
+        assert len(sensor.process(_ev(50, "/tmp/marker"))) == 1
+    assert len(sink.seen_on_disk) == 1
+    on_disk = sink.seen_on_disk[0]
+    assert [e["evt.num"] for e in on_disk] == list(range(51))
+    assert on_disk[-1]["fd.name"] == "/tmp/marker"
