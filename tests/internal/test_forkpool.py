@@ -77,3 +77,39 @@ def test_a_dying_worker_fails_the_run() -> None:
     with pytest.raises(forkpool.WorkerError, match="died"):
         run(2, [("n", (i,)) for i in range(6)], die)
     assert children() == before
+
+
+def where(kind: str, args: tuple[Any, ...]) -> object:
+    import time
+
+    time.sleep(0.002)
+    return (args[0], os.getpid())
+
+
+@pytest.mark.parametrize("jobs", [1, 2, 3])
+def test_parent_works_alongside_its_workers(jobs: int) -> None:
+    before = children()
+    queue = deque([("n", (i,)) for i in range(60)])
+    got: list[Any] = []
+    forkpool.run(
+        jobs,
+        where,
+        lambda: queue.popleft() if queue else None,
+        lambda k, r: got.append(r),
+        parent_works=True,
+    )
+    assert sorted(n for n, _ in got) == list(range(60))  # every task once
+    pids = {pid for _, pid in got}
+    assert os.getpid() in pids  # the parent ran some itself
+    assert len(pids) == jobs  # with one worker fewer
+    assert children() == before
+
+
+def test_parent_works_failures_still_fail_the_run() -> None:
+    before = children()
+    queue = deque([("n", (i,)) for i in range(10)])
+    with pytest.raises((forkpool.WorkerError, ValueError), match="bad input 3"):
+        forkpool.run(
+            2, fail, lambda: queue.popleft() if queue else None, lambda k, r: None, parent_works=True
+        )
+    assert children() == before

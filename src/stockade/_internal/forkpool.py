@@ -82,12 +82,18 @@ def run(
     work: Callable[[str, tuple[Any, ...]], object],
     next_task: Callable[[], Task | None],
     on_result: Callable[[str, object], None],
+    *,
+    parent_works: bool = False,
 ) -> None:
     """Run tasks on ``jobs`` forked workers until ``next_task`` has nothing and no worker is busy.
 
     ``work(kind, args)`` runs in a worker; ``on_result(kind, result)`` runs in the parent and may make
-    new tasks available to ``next_task``.
+    new tasks available to ``next_task``.  With ``parent_works`` the parent is one of the ``jobs``: it
+    forks one worker fewer and runs a task itself whenever no worker has a result waiting (its results
+    are not pickled at all — worth it where results are large and tasks are small).
     """
+    if parent_works:
+        jobs -= 1
     workers: list[tuple[int, int, int]] = []  # (pid, task fd, result fd)
     selector = selectors.DefaultSelector()
     finished = False
@@ -125,10 +131,20 @@ def run(
                 task_w, result_r = idle.pop()
                 _write(task_w, task)
                 busy[result_r] = task[0]
-            if not busy:
+            if not busy and not parent_works:
                 finished = True
                 return
-            for key, _ in selector.select():
+            ready = selector.select(timeout=0 if parent_works else None) if busy else []
+            if parent_works and not ready:
+                task = next_task()
+                if task is not None:
+                    on_result(task[0], work(*task))
+                    continue
+                if not busy:
+                    finished = True
+                    return
+                ready = selector.select()
+            for key, _ in ready:
                 fd = key.fd
                 assert isinstance(fd, int)
                 try:

@@ -145,10 +145,11 @@ def progress_reporter(quiet: bool) -> Iterator[Progress]:
         yield Progress(stage=stage, walked=walked)
 
 
-def write_output(text: str, output: str | None) -> None:
+def write_output(text: str | bytes, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
+    mode, encoding = ("wb", None) if isinstance(text, bytes) else ("w", "utf-8")
     try:
         st = os.stat(output)
     except FileNotFoundError:
@@ -158,7 +159,7 @@ def write_output(text: str, output: str | None) -> None:
     if st is not None and not stat.S_ISREG(st.st_mode):
         # a device, a FIFO, /dev/stdout: write into it; renaming over it would replace it with a file
         try:
-            with open(output, "w", encoding="utf-8") as fh:
+            with open(output, mode, encoding=encoding) as fh:
                 fh.write(text)
         except OSError as exc:
             raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
@@ -169,7 +170,7 @@ def write_output(text: str, output: str | None) -> None:
     except OSError as exc:
         raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
             fh.write(text)
         if st is not None:
             os.chmod(tmp, stat.S_IMODE(st.st_mode))  # replacing a file keeps its permissions
@@ -203,8 +204,8 @@ def finish(
     show_suppressed: bool = False,
 ) -> int:
     """Render, write, record; return the exit code."""
-    text = make_formatter(fmt, list_packages, output, show_suppressed).render(result)
-    write_output(text, output)
+    formatter = make_formatter(fmt, list_packages, output, show_suppressed)
+    write_output(formatter.render(result) if formatter.HUMAN else formatter.render_bytes(result), output)
     if not no_store:
         with open_store(db) as store:
             store.record(result)

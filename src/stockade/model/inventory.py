@@ -26,6 +26,9 @@ class Location:
     def __str__(self) -> str:
         return self.path if self.line is None else f"{self.path}:{self.line}"
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return (Location, (self.path, self.line, self.layer))  # (as Finding: cheaper to unpickle)
+
 
 @dataclass(frozen=True, slots=True)
 class Package:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -12,6 +13,10 @@ class Severity(StrEnum):
     MEDIUM = "medium"
     HIGH = "high"
     CRITICAL = "critical"
+
+    def __reduce_ex__(self, protocol: object) -> tuple[Any, tuple[Any, ...]]:
+        # unpickled by name: ``Severity("high")`` (the enum default) goes through EnumType.__call__
+        return (getattr, (Severity, self.name))
 
     @property
     def rank(self) -> int:

@@ -70,6 +70,18 @@ def dumps(doc: Any) -> str:
         return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
     except (orjson.JSONEncodeError, TypeError):
         pass
+    return _dumps_stdlib(doc)
+
+
+def dumps_bytes(doc: Any) -> bytes:
+    """:func:`dumps`, UTF-8 encoded."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    except (orjson.JSONEncodeError, TypeError):
+        return _dumps_stdlib(doc).encode("utf-8")
+
+
+def _dumps_stdlib(doc: Any) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     try:
         text.encode("utf-8")

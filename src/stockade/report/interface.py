@@ -23,3 +23,7 @@ class Formatter(Plugin):
     @abstractmethod
     def render(self, result: ScanResult) -> str:
         """The whole document, as text."""
+
+    def render_bytes(self, result: ScanResult) -> bytes:
+        """The whole document, UTF-8 encoded (what is written to a file or a pipe)."""
+        return self.render(result).encode("utf-8")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stockade.model.result import ScanResult
-from stockade.report._common import dumps
+from stockade.report._common import dumps, dumps_bytes
 from stockade.report.interface import Formatter
 
 
@@ -14,3 +14,6 @@ class JsonFormatter(Formatter):
 
     def render(self, result: ScanResult) -> str:
         return dumps(result.to_dict())
+
+    def render_bytes(self, result: ScanResult) -> bytes:
+        return dumps_bytes(result.to_dict())  # (no decoding and encoding again of a large document)

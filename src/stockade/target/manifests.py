@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from stockade.errors import ParseError
+from stockade.target import yamlfast
 
 try:
     _Base: type = yaml.CSafeLoader
@@ -155,12 +156,43 @@ def _sources(text: str) -> list[tuple[int, str]]:
     return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in _HELM_SOURCE.finditer(text)]
 
 
+class _Sources:
+    """Which ``# Source:`` comment names each document: the last one above its root node and below
+    the end of the document before."""
+
+    def __init__(self, text: str) -> None:
+        self.sources = _sources(text)
+        self.after = 0  # line where the previous document ended: a ``# Source:`` above it belongs to it
+        self.next = 0
+
+    def of(self, start: int) -> str | None:
+        source = None
+        while self.next < len(self.sources) and self.sources[self.next][0] < start:
+            line, template = self.sources[self.next]
+            if line > self.after:
+                source = template
+            self.next += 1
+        return source
+
+
 def parse_stream(text: str, path: str) -> LoadResult:
-    """Every document of ``text``; a syntax error stops the stream there and is reported."""
+    """Every document of ``text``; a syntax error stops the stream there and is reported.  Block YAML
+    of the usual kind is read by :mod:`.yamlfast`; what it leaves (and every error) by PyYAML."""
+    try:
+        fast = yamlfast.parse(text)
+    except yamlfast.Unsupported:
+        return _parse_with_pyyaml(text, path)
     out = LoadResult()
-    sources = _sources(text)
-    after = 0  # line where the previous document ended: a ``# Source:`` above it belongs to it
-    next_source = 0
+    sources = _Sources(text)
+    for index, (start, after, data, positions) in enumerate(fast):
+        out.documents.append(Document(path, index, start, data, positions, sources.of(start)))
+        sources.after = after
+    return out
+
+
+def _parse_with_pyyaml(text: str, path: str) -> LoadResult:
+    out = LoadResult()
+    sources = _Sources(text)
     loader = _Loader(text)
     builder = _Builder(path)
     index = 0
@@ -179,14 +211,8 @@ def parse_stream(text: str, path: str) -> LoadResult:
                 out.errors.append(_yaml_error(exc, path))
             else:
                 start = node.start_mark.line + 1
-                source = None
-                while next_source < len(sources) and sources[next_source][0] < start:
-                    line, template = sources[next_source]
-                    if line > after:
-                        source = template
-                    next_source += 1
-                out.documents.append(Document(path, index, start, data, positions, source))
-            after = node.end_mark.line + 1
+                out.documents.append(Document(path, index, start, data, positions, sources.of(start)))
+            sources.after = node.end_mark.line + 1
             index += 1
     except yaml.YAMLError as exc:
         out.errors.append(_yaml_error(exc, path))

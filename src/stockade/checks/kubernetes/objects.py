@@ -43,6 +43,8 @@ class K8sObject:
     prefix: Path = ()  # where the object sits in its document (``("items", 3)`` inside a List)
     labels: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     annotations: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    #: the pod spec and containers, found once for the fifty-odd checks that ask (the data is not changed)
+    _memo: dict[str, Any] = field(default_factory=dict, hash=False, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -80,8 +82,12 @@ class K8sObject:
         return POD_SPEC_PATHS.get(self.kind)
 
     def pod_spec(self) -> dict[str, Any] | None:
-        path = self.pod_spec_path
-        return get_dict(self.data, path) if path is not None else None
+        try:
+            spec: dict[str, Any] | None = self._memo["spec"]
+        except KeyError:
+            path = self.pod_spec_path
+            spec = self._memo["spec"] = get_dict(self.data, path) if path is not None else None
+        return spec
 
     def pod_metadata(self) -> dict[str, Any]:
         """The pod's own metadata (the template's, for controllers)."""
@@ -92,6 +98,13 @@ class K8sObject:
 
     def containers(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         """``(path, container)`` for initContainers, containers and ephemeralContainers, in that order."""
+        try:
+            found: list[tuple[Path, dict[str, Any]]] = self._memo["containers"]
+        except KeyError:
+            found = self._memo["containers"] = list(self._containers())
+        return iter(found)
+
+    def _containers(self) -> Iterator[tuple[Path, dict[str, Any]]]:
         spec_path = self.pod_spec_path
         spec = self.pod_spec()
         if spec_path is None or spec is None:
