@@ -47,9 +47,11 @@ if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
   watcher=$!
   for _ in $(seq 1 100); do [ -s "$status" ] && break; sleep 0.1; done
   .venv/bin/python -c "open('/etc/shadow').read()"
-  # a web app's directory traversal: a reader started by a non-shell parent with a relative ../../ path; it
-  # stays a second, since the sensor resolves a relative path against /proc/PID/cwd (docs/runtime.md)
-  .venv/bin/python -c "import subprocess as s, sys; s.run([sys.executable, '-c', \"open('../../etc/passwd').read(); __import__('time').sleep(1)\"], cwd='/usr/lib')"
+  # a relative read by a short-lived process: both have exited before the sensor reads the records
+  sh -c 'cd /etc && cat shadow > /dev/null'
+  # a web app's directory traversal: a reader started by a non-shell parent with a relative ../../ path
+  # (resolved against the working directory the sensor followed through fork and chdir: docs/runtime.md)
+  .venv/bin/python -c "import subprocess as s, sys; s.run([sys.executable, '-c', \"open('../../etc/passwd').read()\"], cwd='/usr/lib')"
   wait "$watcher"
   rm -f "$status"
 else

@@ -21,7 +21,6 @@ from stockade.model.severity import Severity
 from stockade.model.status import StatusKind
 from stockade.report import registry as formatters
 from stockade.report.interface import Formatter
-from stockade.report.table import TableFormatter
 from stockade.scan.scanner import Progress
 from stockade.store.factory import open_store
 
@@ -187,6 +186,8 @@ def make_formatter(
     if fmt == "table":
         to_tty = output is None and sys.stdout.isatty()
         width = os.get_terminal_size().columns if to_tty else 120
+        from stockade.report.table import TableFormatter  # (rich: 40 ms of imports machine formats skip)
+
         return TableFormatter(width=width, color=to_tty, packages=list_packages, suppressed=show_suppressed)
     return formatters.load(fmt)
 

@@ -48,9 +48,9 @@ def test_read_shadow_by_untrusted_program(watch: Watch) -> None:
 def test_read_shadow_by_a_path_that_is_not_normal(watch: Watch, cwd: str, path: str) -> None:
     # relative and unnormalised paths are resolved in user space, so the kernel filter must let them by
     marker = f"stk-shadow-{abs(hash(path))}"
-    # the process stays a moment: a relative path is resolved against /proc/PID/cwd, which is gone once it
-    # exits (a documented blind spot; under load the sensor may read it late)
-    code = f"import time; open({path!r}).read(); time.sleep(2)  # {marker}"
+    # the process exits at once: the decoder resolves a relative path against the working directory it
+    # followed (fork, chdir), not /proc/PID/cwd, which is gone by then
+    code = f"open({path!r}).read()  # {marker}"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=cwd)
     a = watch.wait_for(
         lambda a: (
@@ -61,9 +61,23 @@ def test_read_shadow_by_a_path_that_is_not_normal(watch: Watch, cwd: str, path: 
     assert a is not None, watch.alerts()[-5:]
 
 
+def test_cd_then_cat_shadow(watch: Watch) -> None:
+    """The shell changes directory, ``cat`` (forked from it) reads a relative path and both exit before
+    the sensor sees the records: the working directory comes from the chdir and fork records."""
+    marker = "stk-cd-cat"
+    subprocess.run(["/bin/sh", "-c", f"cd /etc && cat shadow > /dev/null; : {marker}"], check=True, cwd="/")
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Read sensitive file untrusted", **{"fd.name": "/etc/shadow"})(a)
+            and a["output_fields"].get("proc.cmdline") == "cat shadow"
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+
+
 def test_directory_traversal_read(watch: Watch) -> None:
     marker = "stk-traversal"
-    code = f"import time; open('../../etc/passwd').read(); time.sleep(2)  # {marker}"  # (cwd: see above)
+    code = f"open('../../etc/passwd').read()  # {marker}"  # (cwd: see above)
     subprocess.run([sys.executable, "-c", code], check=True, cwd="/usr/lib")
     a = watch.wait_for(
         lambda a: (
@@ -250,11 +264,8 @@ def test_rule_path_filter_in_the_kernel(podman: Podman, tmp_path: Path) -> None:
     try:
         runs = [
             (f"open({str(log)!r}, 'w').write('x')", "/"),
-            ("import time; open('app.log', 'w').write('x'); time.sleep(2)", str(log.parent)),
-            (
-                f"import time; open('../../var/log/' + {log.parent.name!r} + '/app.log', 'w'); time.sleep(2)",
-                "/usr/lib",
-            ),
+            ("open('app.log', 'w').write('x')", str(log.parent)),
+            (f"open('../../var/log/' + {log.parent.name!r} + '/app.log', 'w')", "/usr/lib"),
         ]
         for i, (code, cwd) in enumerate(runs):
             subprocess.run([sys.executable, "-c", f"{code}  # stk-path-{i}"], check=True, cwd=cwd)

@@ -67,6 +67,7 @@ SYSCALLS: dict[str, tuple[int, str]] = {
     "init_module": (175, "iis"), "finit_module": (313, "isi"), "mount": (165, "sssi"), "umount2": (166, "si"),
     "memfd_create": (319, "si"), "dup2": (33, "ii"), "dup3": (292, "iii"), "socket": (41, "iii"),
     "listen": (50, "ii"), "unshare": (272, "i"), "setns": (308, "ii"), "bpf": (321, "i"),
+    "chdir": (80, "s"), "fchdir": (81, "i"),
 }  # fmt: skip
 #: the tracepoint's argument names (``events/syscalls/sys_enter_X/format``), in the syscall's order
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -90,7 +91,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "mount": ("dev_name", "dir_name", "type", "flags"), "umount2": ("name", "flags"),
     "memfd_create": ("uname", "flags"), "dup2": ("oldfd", "newfd"), "dup3": ("oldfd", "newfd", "flags"),
     "socket": ("family", "type", "protocol"), "listen": ("fd", "backlog"), "unshare": ("unshare_flags",),
-    "setns": ("fd", "flags"), "bpf": ("cmd",),
+    "setns": ("fd", "flags"), "bpf": ("cmd",), "chdir": ("filename",), "fchdir": ("fd",),
 }  # fmt: skip
 #: tracepoint names that differ from the syscall's name (``SYSCALL_DEFINE2(umount, …)`` is umount2)
 TRACEPOINT = {"umount2": "umount"}
@@ -107,8 +108,10 @@ FILTERS = {
 SUPPORTS = {n: ("connect", "accept", "accept4", "bind") for n in ("dup2", "dup3", "listen")}
 #: evt.type names a syscall's event may carry besides its own (the decoder reports some execveat as execve)
 ALIASES = {"execve": ("execveat",), "execveat": ("execve",)}
-#: always attached: the process table (enrichment) needs every exec, whatever the rules
-ALWAYS = EXEC
+#: always attached, whatever the rules: the process table (enrichment) needs every exec, and the decoder
+#: follows each process's working directory (a relative path is resolved against it after the process
+#: may have exited)
+ALWAYS = (*EXEC, "chdir", "fchdir")
 
 
 def supported() -> bool:

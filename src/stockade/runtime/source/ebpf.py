@@ -59,6 +59,8 @@ class EbpfSource:
         "reads of files outside the sensitive path prefixes and the loaded rules' paths",
         "socket protocol (fd.l4proto) and the local address of connects",
         "file descriptors opened before the sensor started",
+        "relative paths of a process whose working directory was set by fchdir or by a relative chdir "
+        "before the sensor started, once it has exited",
     )
     #: fields of the event model this source never fills: rules whose conditions read them are reported
     #: at start (the comparison on a missing value is false, so they cannot fire on those facts)

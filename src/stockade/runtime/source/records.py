@@ -67,6 +67,8 @@ ARG_NAMES: dict[str, tuple[str | None, ...]] = {
     "unshare": ("flags",),
     "setns": ("fd", "nstype"),
     "bpf": ("cmd",),
+    "chdir": ("path",),
+    "fchdir": ("fd",),
 }
 FD32 = {"dirfd", "olddirfd", "newdirfd", "linkdirfd", "olddir", "newdir", "fd", "oldfd", "newfd"}
 MODE_ARGS = {"mode"}
@@ -81,21 +83,6 @@ def normal(path: str) -> str:
     return "/" + out.lstrip("/") if out.startswith("//") else out
 
 
-def absolute(path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
-    """``path`` made absolute against the process's cwd (or ``dirfd``) and normalised, as Falco's fd.name
-    is; a relative path whose base is unknown stays as it is."""
-    if not path:
-        return path
-    if path.startswith("/"):
-        return normal(path)
-    base = (
-        procfs.link(f"/proc/{pid}/cwd")
-        if dirfd == decode.AT_FDCWD
-        else procfs.link(f"/proc/{pid}/fd/{dirfd}")
-    )
-    return normal(os.path.join(base, path)) if base else path
-
-
 class Decoder:
     """Turns records into events; ``lost`` counts events the kernel dropped or that could not be decoded."""
 
@@ -105,6 +92,9 @@ class Decoder:
         self.pending: dict[int, tuple[int, list[str], list[Event]]] = {}
         self.sockets: dict[tuple[int, int], Event] = {}
         self.seq = 0
+        #: pid → working directory, followed through fork (inherited), chdir (joined lexically, as libsinsp
+        #: does) and fchdir (read from /proc); a process not seen before is read from /proc/PID/cwd once
+        self.cwds: dict[int, str] = {}
         self.malformed = 0
         self.last_malformed = ""
         self.offset = time.time_ns() - time.monotonic_ns()
@@ -140,11 +130,15 @@ class Decoder:
             if tag == "K":
                 ev = self._base("clone", f[1:9])
                 child = int(f[9])
+                cwd = self.cwd(ev["proc.pid"])
+                if cwd is not None:
+                    self._remember(child, cwd)
                 ev["evt.rawres"] = child
                 ev["evt.args"] = {"res": child}
                 return [ev]
             if tag == "X":
                 ev = self._base("procexit", f[1:9])
+                self.cwds.pop(ev["thread.tid"], None)  # (a thread's entry, or the process's with its leader)
                 ev["evt.args"] = {"status": int(f[9])}
                 return [ev]
         except (IndexError, ValueError):
@@ -166,6 +160,44 @@ class Decoder:
         if len(self.parts) > 4096:
             self.parts = {k: v for k, v in self.parts.items() if now - k[1] < PART_TTL_NS}
         return out
+
+    # -- paths ---------------------------------------------------------------------------------------------
+    def absolute(self, path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
+        """``path`` made absolute against the process's cwd (or ``dirfd``) and normalised, as Falco's
+        fd.name is; a relative path whose base is unknown stays as it is."""
+        if not path:
+            return path
+        if path.startswith("/"):
+            return normal(path)
+        base = self.cwd(pid) if dirfd == decode.AT_FDCWD else procfs.link(f"/proc/{pid}/fd/{dirfd}")
+        return normal(os.path.join(base, path)) if base else path
+
+    def cwd(self, pid: int) -> str | None:
+        """The working directory of ``pid`` when its latest event happened, as far as it is known."""
+        cwd = self.cwds.get(pid)
+        if cwd is None:
+            cwd = procfs.link(f"/proc/{pid}/cwd")
+            if cwd is not None:
+                self._remember(pid, cwd)
+        return cwd
+
+    def _chdir(self, pid: int, path: object) -> None:
+        old = self.cwds.get(pid)  # (not /proc: read now, it would already be the new directory)
+        if isinstance(path, str) and path.startswith("/"):
+            new: str | None = normal(path)
+        elif isinstance(path, str) and path and old is not None:
+            new = normal(os.path.join(old, path))
+        else:  # fchdir, or a relative chdir from an unknown directory: where the kernel says it is now
+            new = procfs.link(f"/proc/{pid}/cwd")
+        if new is None:
+            self.cwds.pop(pid, None)
+        else:
+            self._remember(pid, new)
+
+    def _remember(self, pid: int, cwd: str) -> None:
+        if len(self.cwds) >= 65536:  # (processes whose exit was lost)
+            self.cwds.clear()
+        self.cwds[pid] = cwd
 
     # -- helpers -------------------------------------------------------------------------------------------
     def _base(self, evtype: str, h: list[str]) -> Event:
@@ -219,7 +251,9 @@ class Decoder:
         if name in ("chmod", "fchmodat", "fchmodat2", "mkdir", "mkdirat", "unlinkat", "unlink"):
             path = args.get("filename") or args.get("path") or args.get("name")
             if isinstance(path, str):
-                ev["fs.path.name"] = absolute(path, pid, args.get("dirfd", decode.AT_FDCWD))
+                ev["fs.path.name"] = self.absolute(path, pid, args.get("dirfd", decode.AT_FDCWD))
+        if name in ("chdir", "fchdir") and ret == 0:
+            self._chdir(pid, args.get("path"))
         if name == "memfd_create" and ret >= 0:
             ev["fd.num"], ev["fd.type"], ev["fd.name"] = ret, "memfd", f"memfd:{args.get('name', '')}"
         if name in ("dup2", "dup3"):
@@ -235,7 +269,7 @@ class Decoder:
 
     def _open(self, ev: Event, ret: int, raw: list[int], path: str) -> Event:
         dirfd, flags, mode = decode.s32(raw[0]), raw[2], raw[3]
-        name = absolute(path, ev["proc.pid"], dirfd)
+        name = self.absolute(path, ev["proc.pid"], dirfd)
         ev["evt.rawres"] = ret
         args: dict[str, Any] = {
             "fd": ret,
@@ -317,7 +351,7 @@ class Decoder:
         memfd = dentry.startswith("memfd:")
         if filename.startswith("/dev/fd/") or not argv_parts.get(-1, "x"):
             ev["evt.type"] = "execveat"
-        cwd = procfs.link(f"/proc/{pid}/cwd")
+        cwd = self.cwd(pid)
         exepath = (
             dentry if memfd else (os.path.normpath(os.path.join(cwd or "/", filename)) if filename else "")
         )

@@ -1,0 +1,84 @@
+"""The eBPF records decoder follows each process's working directory, so a relative path is resolved as it
+was when the process opened it — also after the process has exited (``cd /etc; cat shadow``), when
+/proc/PID/cwd is gone.  Records are written as the bpftrace program prints them (bpfprog.py); the pids
+are above the kernel's pid_max, so no /proc entry can stand in for the decoder's own state."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from stockade.runtime.source.bpfprog import SYSCALLS
+from stockade.runtime.source.records import Decoder
+
+SEP = "\x1f"
+AT_FDCWD = 2**32 - 100  # as the probe prints the 32-bit dirfd
+PID_MAX = int(Path("/proc/sys/kernel/pid_max").read_text())
+A, B = PID_MAX + 10, PID_MAX + 11
+
+
+class Feed:
+    def __init__(self) -> None:
+        self.dec = Decoder()
+        self.ts = 1000
+
+    def header(self, pid: int, comm: str = "sh") -> list[str]:
+        self.ts += 1
+        return [str(self.ts), str(pid), str(pid), "0", "0", "1", comm, "-1"]
+
+    def syscall(self, name: str, pid: int, ret: int, strings: dict[int, str], raw: list[int]) -> list[dict]:
+        h = self.header(pid)
+        out = []
+        for idx, text in strings.items():
+            out += self.dec.feed(SEP.join(["P", str(pid), h[0], str(idx), text]))
+        nr = SYSCALLS[name][0]
+        return out + self.dec.feed(SEP.join(["S", str(nr), *h, str(ret), *map(str, raw)]))
+
+    def chdir(self, pid: int, path: str, ret: int = 0) -> None:
+        self.syscall("chdir", pid, ret, {0: path}, [0, 0, 0, 0])
+
+    def fchdir(self, pid: int, fd: int) -> None:
+        self.syscall("fchdir", pid, 0, {}, [fd, 0, 0, 0])
+
+    def open(self, pid: int, path: str) -> dict:
+        (ev,) = self.syscall("openat", pid, 3, {1: path}, [AT_FDCWD, 0, 0, 0])
+        return ev
+
+    def fork(self, parent: int, child: int) -> None:
+        self.dec.feed(SEP.join(["K", *self.header(parent), str(child)]))
+
+    def exit(self, pid: int) -> None:
+        self.dec.feed(SEP.join(["X", *self.header(pid), "0"]))
+
+
+def test_relative_paths_follow_chdir_and_fork_after_the_process_is_gone() -> None:
+    f = Feed()
+    f.chdir(A, "/etc")  # the shell's `cd /etc`
+    f.fork(A, B)  # `cat` inherits it
+    ev = f.open(B, "shadow")
+    assert (ev["fd.name"], ev["fd.nameraw"]) == ("/etc/shadow", "shadow")
+    f.chdir(B, "../var/./log")  # joined lexically, as libsinsp does
+    assert f.open(B, "app.log")["fd.name"] == "/var/log/app.log"
+    f.chdir(B, "/nonexistent", ret=-2)  # a failed chdir changes nothing
+    assert f.open(B, "app.log")["fd.name"] == "/var/log/app.log"
+    assert f.open(A, "passwd")["fd.name"] == "/etc/passwd"  # the parent kept its own
+    f.exit(B)
+    assert f.open(B, "shadow")["fd.name"] == "shadow"  # a new process with that pid: unknown, left relative
+
+
+def test_unknown_directories_stay_unknown() -> None:
+    f = Feed()
+    f.chdir(A, "sub")  # relative, from a directory never seen (and no /proc entry): unknown
+    assert f.open(A, "x")["fd.name"] == "x"
+    f.chdir(A, "/srv")
+    f.fchdir(A, 3)  # fchdir is read from /proc, which this pid has not: unknown again
+    assert f.open(A, "x")["fd.name"] == "x"
+
+
+def test_a_live_process_is_read_from_proc_once() -> None:
+    f = Feed()
+    me = os.getpid()
+    assert f.open(me, "some-file")["fd.name"] == os.path.join(os.getcwd(), "some-file")
+    assert f.dec.cwds[me] == os.getcwd()
+    f.fork(me, A)  # its children inherit what was read
+    assert f.open(A, "../x")["fd.name"] == os.path.normpath(os.path.join(os.getcwd(), "../x"))
