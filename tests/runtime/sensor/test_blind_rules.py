@@ -25,7 +25,10 @@ def engine():  # type: ignore[no-untyped-def]
 
 def test_ebpf_names_the_rules_reading_unfilled_fields(engine) -> None:  # type: ignore[no-untyped-def]
     lines = _blind_rules(engine, EbpfSource())
-    assert lines and all("fd.l4proto" in line and "source ebpf" in line for line in lines)
+    assert lines and all("fd.sip.name" in line and "source ebpf" in line for line in lines)
+    # the socket protocol is read in the kernel now: the SSH rule is not degraded
+    assert not any("Disallowed SSH Connection Non Standard Port" in line for line in lines)
+    assert any("Contact K8S API Server From Container" in line for line in lines)
 
 
 def test_proc_connector_names_the_rules_it_never_feeds(engine) -> None:  # type: ignore[no-untyped-def]

@@ -177,6 +177,26 @@ def test_netcat_from_container_to_loopback(watch: Watch, podman: Podman, contain
     assert a is not None
     conns = [e for e in watch.events() if e.get("evt.type") == "connect" and e.get("fd.sport") == port]
     assert conns and conns[0]["container.id"] == cid[:12] and conns[0]["container.image"] == image
+    assert conns[0]["fd.l4proto"] == "tcp"  # read from the socket in the kernel
+    # nc -e dups the socket onto stdin/stdout: the dup carries the socket, read in the kernel at the dup
+    a = watch.wait_for(
+        _rule("Redirect STDOUT/STDIN to Network Connection in Container", **{"fd.rport": port})
+    )
+    assert a is not None, watch.alerts()[-5:]
+    assert a["output_fields"]["fd.l4proto"] == "tcp" and a["output_fields"]["fd.type"] == "ipv4"
+    assert a["output_fields"]["fd.name"].endswith(f"->127.0.0.1:{port}")
+
+
+def test_ssh_to_a_non_standard_port(watch: Watch, tmp_path: Path) -> None:
+    """Upstream "Disallowed SSH Connection Non Standard Port" needs fd.l4proto, read from the socket in
+    the kernel: a program called ssh connecting out to port 443 (non-blocking: EINPROGRESS is enough)."""
+    ssh = tmp_path / "ssh"
+    ssh.symlink_to(os.path.realpath(sys.executable))
+    code = "import socket; s = socket.socket(); s.setblocking(False); s.connect_ex(('93.184.216.34', 443))"
+    subprocess.run([str(ssh), "-c", code], check=True)
+    a = watch.wait_for(_rule("Disallowed SSH Connection Non Standard Port", **{"fd.rport": 443}))
+    assert a is not None, watch.alerts()[-5:]
+    assert a["output_fields"]["fd.l4proto"] == "tcp"
 
 
 def test_drift_binary_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:

@@ -82,3 +82,42 @@ def test_a_live_process_is_read_from_proc_once() -> None:
     assert f.dec.cwds[me] == os.getcwd()
     f.fork(me, A)  # its children inherit what was read
     assert f.open(A, "../x")["fd.name"] == os.path.normpath(os.path.join(os.getcwd(), "../x"))
+
+
+def test_connect_carries_the_socket_protocol() -> None:
+    f = Feed()
+    h = f.header(A, "curl")
+    nr = SYSCALLS["connect"][0]
+    (ev,) = f.dec.feed(SEP.join(["N", str(nr), *h, "0", "3", "2", "443", "93.184.216.34", "6"]))
+    assert (ev["fd.l4proto"], ev["fd.sip"], ev["fd.sport"]) == ("tcp", "93.184.216.34", 443)
+    h = f.header(A, "dig")
+    (ev,) = f.dec.feed(SEP.join(["N", str(nr), *h, "0", "4", "2", "53", "10.0.0.2", "17"]))
+    assert ev["fd.l4proto"] == "udp"
+    h = f.header(A, "old")  # a record without the protocol (or 0: not a socket the kernel could read)
+    (ev,) = f.dec.feed(SEP.join(["N", str(nr), *h, "0", "5", "2", "80", "10.0.0.3"]))
+    assert "fd.l4proto" not in ev
+
+
+def _dup(f: Feed, pid: int, oldfd: int, sock: str | None) -> dict:
+    return f.syscall("dup2", pid, 1, {} if sock is None else {-5: sock}, [oldfd, 1, 0, 0])[0]
+
+
+def test_a_dup_carries_the_socket_the_kernel_read() -> None:
+    f = Feed()
+    low, high = f.dec.ephemeral
+    # a socket the decoder never saw: its local port is ephemeral, so this end connected
+    ev = _dup(f, A, 3, SEP.join(["2", "6", "10.0.0.5", str(low + 1), "10.0.0.9", "4444"]))
+    assert ev["fd.type"] == "ipv4" and ev["fd.l4proto"] == "tcp" and ev["fd.num"] == 1
+    assert ev["fd.name"] == f"10.0.0.5:{low + 1}->10.0.0.9:4444"
+    assert (ev["fd.sip"], ev["fd.sport"], ev["fd.lport"], ev["fd.rport"]) == ("10.0.0.9", 4444, low + 1, 4444)
+    # a server port: this end accepted
+    ev = _dup(f, A, 4, SEP.join(["10", "6", "::1", "8080", "::1", str(high)]))
+    assert ev["fd.type"] == "ipv6" and ev["fd.name"] == f"::1:{high}->::1:8080"
+    # an accept the decoder saw says so, whatever the ports
+    nr = SYSCALLS["accept4"][0]
+    f.dec.feed(SEP.join(["N", str(nr), *f.header(B), "5", "3", "2", str(low + 2), "127.0.0.1", "6"]))
+    ev = _dup(f, B, 5, SEP.join(["2", "6", "127.0.0.1", str(low + 3), "127.0.0.1", str(low + 2)]))
+    assert ev["fd.sip"] == "127.0.0.1" and ev["fd.sport"] == low + 3  # the local end is the server
+    # a descriptor that is no inet socket: no part, no socket fields
+    ev = _dup(f, A, 7, None)
+    assert "fd.type" not in ev

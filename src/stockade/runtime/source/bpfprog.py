@@ -21,7 +21,9 @@ traced.
 
 Records (fields separated by ``\\x1f``; ``H`` = ``ts pid tid uid gid cgroup comm loginuid``), decoded by
 :mod:`stockade.runtime.source.records`: ``P tid ts idx text`` · ``S nr H ret a0 a1 a2 a3`` ·
-``N nr H ret fd family port addr`` · ``E H old_pid ppid tty magic ino capeff capprm capinh enter_ts`` ·
+``N nr H ret fd family port addr proto`` (``proto``: the socket's ``sk_protocol``, 0 when unknown) ·
+``E H old_pid ppid tty magic ino capeff capprm capinh enter_ts`` · a dup's socket as part ``-5``
+(``family proto laddr lport raddr rport``) ·
 ``K H child_pid`` · ``X H exit_code``.  Syscall numbers are x86_64's (``asm/unistd_64.h``); tracepoint
 argument names are the kernel's ``SYSCALL_DEFINE`` parameter names (``events/syscalls/*/format``).
 """
@@ -104,8 +106,9 @@ FILTERS = {
     "dup2": "args->newfd <= 2", "dup3": "args->newfd <= 2", "socket": "args->family == 17",
     "bpf": "args->cmd == 5",
 }  # fmt: skip
-#: a syscall whose records the decoder needs to complete another syscall's event (the socket of a dup/listen)
-SUPPORTS = {n: ("connect", "accept", "accept4", "bind") for n in ("dup2", "dup3", "listen")}
+#: a syscall whose records the decoder needs to complete another syscall's event (the address a listening
+#: socket was bound to; a dup's socket is read in the kernel at the dup)
+SUPPORTS = {"listen": ("bind",)}
 #: evt.type names a syscall's event may carry besides its own (the decoder reports some execveat as execve)
 ALIASES = {"execve": ("execveat",), "execveat": ("execve",)}
 #: always attached, whatever the rules: the process table (enrichment) needs every exec, and the decoder
@@ -259,6 +262,31 @@ def _enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | N
     return f"{_tp('enter', name)} /{pred}/ {{ {store} }}\n"
 
 
+def _socket(fd: str) -> str:
+    """Statements setting ``$sk`` to the ``struct sock`` behind descriptor ``fd`` of the current task (0 when
+    it is out of range or not a socket: the inode's type is ``S_IFSOCK``)."""
+    return (
+        f"$sk = (struct sock *)0; $fs = curtask->files->fdt; $sfd = (uint64)({fd});"
+        " if ($sfd < (uint64)$fs->max_fds) { $fi = *(struct file **)((uint64)$fs->fd + $sfd * 8);"
+        " if ($fi != 0 && ($fi->f_inode->i_mode & 0xf000) == 0xc000) {"
+        " $sk = ((struct socket *)$fi->private_data)->sk; } }\n"
+    )
+
+
+#: the part of a dup that carries the old descriptor's socket: family proto laddr lport raddr rport
+_DUP_FMT = SEP.join(["P", "%d", "%llu", "-5", "%d", "%d", "%s", "%d", "%s", "%d"]) + "\\n"
+_DUP_SOCKET = (
+    "  if ($sk != 0) { $fam = $sk->__sk_common.skc_family; $dp = $sk->__sk_common.skc_dport;"
+    " $rp = (($dp & 0xff) << 8) | ($dp >> 8); $lp = $sk->__sk_common.skc_num; $pr = $sk->sk_protocol;\n"
+    f'    if ($fam == 2) {{ printf("{_DUP_FMT}",'
+    " tid, $ts, $fam, $pr, ntop($sk->__sk_common.skc_rcv_saddr), $lp, ntop($sk->__sk_common.skc_daddr),"
+    " $rp); }\n"
+    f'    if ($fam == 10) {{ printf("{_DUP_FMT}",'
+    " tid, $ts, $fam, $pr, ntop($sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8), $lp,"
+    " ntop($sk->__sk_common.skc_v6_daddr.in6_u.u6_addr8), $rp); } }\n"
+)
+
+
 def _exit(name: str) -> str:
     nr, kinds = SYSCALLS[name]
     if name in EXEC:
@@ -268,16 +296,19 @@ def _exit(name: str) -> str:
         f" if ($e.1 == {nr}) {{ $ts = $e.0;\n"
     )
     if name in NET:
-        nfmt = f"N{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld", "%lld", "%d", "%d", "%s"]) + "\\n"
+        nfmt = f"N{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld", "%lld", "%d", "%d", "%s", "%d"]) + "\\n"
+        sock = _socket("args->ret" if name.startswith("accept") else "$e.2")
+        proto = "$proto = (uint64)0; if ($sk != 0) { $proto = $sk->sk_protocol; }\n"
         port = "((($sa->sin_port & 0xff) << 8) | ($sa->sin_port >> 8))"
         port6 = "((($s6->sin6_port & 0xff) << 8) | ($s6->sin6_port >> 8))"
         return head + (
             "  if ($e.3 != 0) { $sa = (struct sockaddr_in *)uptr($e.3); $fam = $sa->sin_family;\n"
+            f"  {sock}  {proto}"
             f'    if ($fam == 2) {{ printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port},'
-            " ntop($sa->sin_addr.s_addr)); }\n"
+            " ntop($sa->sin_addr.s_addr), $proto); }\n"
             "    if ($fam == 10) { $s6 = (struct sockaddr_in6 *)uptr($e.3);\n"
             f'      printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port6},'
-            " ntop($s6->sin6_addr.in6_u.u6_addr8)); }\n"
+            " ntop($s6->sin6_addr.in6_u.u6_addr8), $proto); }\n"
             "  } } }\n"
         )
     sfmt = f"S{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld"] * 5) + "\\n"
@@ -287,6 +318,11 @@ def _exit(name: str) -> str:
         for i, k in enumerate(kinds)
         if k == "s"
     )
+    if name in ("dup2", "dup3"):  # the socket the dup copies, read now (it may predate the sensor)
+        parts += (
+            f"{_tp('exit', name)} /@e[tid].1 == {nr}/ {{ $e = @e[tid]; $ts = $e.0;\n  {_socket('$e.2')}"
+            f"{_DUP_SOCKET}}}\n"
+        )
     return (
         parts
         + head

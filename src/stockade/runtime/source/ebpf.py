@@ -57,7 +57,7 @@ class EbpfSource:
     NAME: str = NAME
     BLIND_SPOTS: tuple[str, ...] = (
         "reads of files outside the sensitive path prefixes and the loaded rules' paths",
-        "socket protocol (fd.l4proto) and the local address of connects",
+        "the local address of connects; domain names of addresses (fd.sip.name)",
         "file descriptors opened before the sensor started",
         "relative paths of a process whose working directory was set by fchdir or by a relative chdir "
         "before the sensor started, once it has exited",
@@ -65,7 +65,7 @@ class EbpfSource:
     #: fields of the event model this source never fills: rules whose conditions read them are reported
     #: at start (the comparison on a missing value is false, so they cannot fire on those facts)
     UNFILLED_FIELDS: ClassVar[dict[str, str]] = {
-        "fd.l4proto": "the eBPF program does not read the socket's protocol"
+        "fd.sip.name": "addresses are not resolved to the domain names rules compare them with"
     }
 
     def __init__(

@@ -73,6 +73,10 @@ ARG_NAMES: dict[str, tuple[str | None, ...]] = {
 FD32 = {"dirfd", "olddirfd", "newdirfd", "linkdirfd", "olddir", "newdir", "fd", "oldfd", "newfd"}
 MODE_ARGS = {"mode"}
 FAMILIES = {2: "ipv4", 10: "ipv6"}
+#: ``sk_protocol`` → Falco's ``fd.l4proto`` (tcp, udp, icmp or raw)
+L4PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp", 255: "raw"}
+#: the part of a dup's record that carries the socket it copies (read in the kernel at the dup)
+DUP_SOCKET = -5
 
 
 def normal(path: str) -> str:
@@ -97,6 +101,7 @@ class Decoder:
         self.cwds: dict[int, str] = {}
         self.malformed = 0
         self.last_malformed = ""
+        self.ephemeral = _ephemeral_ports()
         self.offset = time.time_ns() - time.monotonic_ns()
 
     # -- records -------------------------------------------------------------------------------------------
@@ -257,7 +262,8 @@ class Decoder:
         if name == "memfd_create" and ret >= 0:
             ev["fd.num"], ev["fd.type"], ev["fd.name"] = ret, "memfd", f"memfd:{args.get('name', '')}"
         if name in ("dup2", "dup3"):
-            sock = self.sockets.get((pid, int(args.get("oldfd", -1))))
+            known = self.sockets.get((pid, int(args.get("oldfd", -1))))
+            sock = _dup_socket(parts.get(DUP_SOCKET), known, self.ephemeral) or known
             if sock:
                 ev.update(sock)
             ev["fd.num"] = ret
@@ -295,6 +301,9 @@ class Decoder:
         ev["evt.rawres"] = ret
         ev["fd.type"] = ftype
         ev["fd.sockfamily"] = "ip"
+        l4 = L4PROTO.get(int(f[15])) if len(f) > 15 else None
+        if l4 is not None:
+            ev["fd.l4proto"] = l4
         if name == "connect":
             ev["fd.num"] = fd
             ev.update({"fd.sip": addr, "fd.sport": port, "fd.rip": addr, "fd.rport": port})
@@ -391,3 +400,52 @@ class Decoder:
             "filename": filename,
         }
         return [ev]
+
+
+def _ephemeral_ports() -> tuple[int, int]:
+    """The kernel's range of local ports for outgoing connections (``ip_local_port_range``)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as fh:
+            low, high = (int(x) for x in fh.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999  # the kernel's default
+
+
+def _dup_socket(part: str | None, known: Event | None, ephemeral: tuple[int, int]) -> Event | None:
+    """The ``fd.*`` fields of the inet socket a dup copied, as the kernel had it at the dup
+    (``family proto laddr lport raddr rport``).  Which end is the client comes from the connect or accept
+    the decoder saw for it; for a socket it did not see (created before the sensor started, or by a call
+    not traced), this end is the client when its port is in the ephemeral range."""
+    if not part:
+        return None
+    try:
+        fam, proto, laddr, lport_s, raddr, rport_s = part.split("\x1f")
+        lport, rport = int(lport_s), int(rport_s)
+        ftype = FAMILIES[int(fam)]
+    except (ValueError, KeyError):
+        return None
+    if known is not None and "fd.cip" in known:  # an accept: this end is the server
+        client = False
+    elif known is not None and "fd.sip" in known and "fd.lip" not in known:  # a connect
+        client = True
+    else:
+        client = ephemeral[0] <= lport <= ephemeral[1]
+    cip, cport, sip, sport = (laddr, lport, raddr, rport) if client else (raddr, rport, laddr, lport)
+    out: Event = {
+        "fd.type": ftype,
+        "fd.sockfamily": "ip",
+        "fd.cip": cip,
+        "fd.cport": cport,
+        "fd.sip": sip,
+        "fd.sport": sport,
+        "fd.lip": laddr,
+        "fd.lport": lport,
+        "fd.rip": raddr,
+        "fd.rport": rport,
+        "fd.name": f"{cip}:{cport}->{sip}:{sport}",
+    }
+    l4 = L4PROTO.get(int(proto))
+    if l4 is not None:
+        out["fd.l4proto"] = l4
+    return out
