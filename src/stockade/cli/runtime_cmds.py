@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -125,10 +126,15 @@ def watch(
         for line in _blind_rules(engine, src):
             click.echo(f"stockade: {line}", err=True)
         _status(status_file, {"state": "ready", "source": src.NAME})
+        # SIGTERM (systemd, a Kubernetes pod's shutdown, kill) stops the sensor as Ctrl-C does: drained,
+        # with its status written (SIGINT stays ignored where the sensor was started with it ignored)
+        previous = signal.signal(signal.SIGTERM, _interrupt)
         try:
             stats = sensor.run(src, duration)
         except KeyboardInterrupt:
             stats = sensor.stats
+        finally:
+            signal.signal(signal.SIGTERM, previous)
     finally:
         src.stop()
         for s in sinks:
@@ -146,6 +152,10 @@ def watch(
         click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
     click.echo(f"stockade: status {json.dumps(summary, sort_keys=True)}", err=True)
     _status(status_file, {"state": "done", **summary})
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _status(path: str | None, obj: dict[str, object]) -> None:

@@ -9,7 +9,7 @@ count in ``lost_events`` so a reader knows detection was incomplete.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -22,6 +22,8 @@ from stockade.runtime.interface import Evaluator, EventSource, Sink
 from stockade.runtime.respond.actions import Responder
 
 RULESET_DIR = Path(__file__).parent / "ruleset"
+#: events that keep the process table, enriched whatever the rules
+LIFECYCLE = frozenset({"execve", "execveat", "clone", "fork", "vfork", "procexit"})
 DEFAULT_RULES = RULESET_DIR / "stockade_rules.yaml"
 
 
@@ -31,6 +33,8 @@ class Stats:
     alerts: int = 0
     lost: int = 0
     malformed: int = 0
+    #: events no loaded rule could match whatever enrichment added: not enriched, not matched
+    skipped: int = 0
     by_rule: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
@@ -41,6 +45,7 @@ class Stats:
             "alerts": self.alerts,
             "lost_events": self.lost,
             "malformed": self.malformed,
+            "unmatchable": self.skipped,
             "seconds": round(secs, 3),
             "events_per_second": round(self.events / secs, 1),
             "by_rule": self.by_rule,
@@ -75,10 +80,16 @@ class Sensor:
         self.enricher = enricher
         self.record = record
         self.stats = Stats()
+        self._hopeless: Callable[[Event], bool] = getattr(engine, "hopeless", lambda ev: False)
 
     def process(self, ev: Event, lost: int = 0) -> list[dict[str, Any]]:
         self.stats.events += 1
         if self.enricher is not None:
+            # an event no rule can match, whatever enrichment adds, is not enriched (nor matched) unless it
+            # is recorded; process lifecycle events always are (they keep the process table)
+            if self.record is None and ev.get("evt.type") not in LIFECYCLE and self._hopeless(ev):
+                self.stats.skipped += 1
+                return []
             ev = self.enricher.enrich(ev)
         found = self.engine.alerts(ev)
         if self.record is not None:

@@ -154,3 +154,34 @@ def test_a_dimension_whose_values_never_repeat_is_dropped(rs: Ruleset) -> None:
     assert ix.dropped and "fd.name" in ix.dropped[0]
     assert all("fd.name" not in fields for fields in fast.indexed_fields("openat"))
     assert _names(fast.match(dict(events[-1]))) == ["shadow"]
+
+
+def test_hopeless_events_match_nothing_whatever_enrichment_adds(all_rules: Ruleset) -> None:
+    """``Engine.hopeless`` judges an event as a source gives it (``evt.*`` and ``fd.*`` only): when it says
+    no rule can match, the whole event — with the process, user and container fields enrichment would
+    add — matches nothing; every synthesised positive is not hopeless."""
+    done, _failed = _synthesise(all_rules)
+    engine = Engine(all_rules, rule_matching="all", hostname="h")
+    hopeless = 0
+    for name, (pos, misses) in done.items():
+        for ev in [pos, *misses]:
+            raw = {k: v for k, v in ev.items() if k.startswith(("evt.", "fd."))}
+            if engine.hopeless(raw):
+                hopeless += 1
+                assert engine.match(dict(ev)) == [], (name, ev)
+    assert hopeless > 10  # (the near misses on fd.* fields)
+
+
+def test_hopeless_connects_and_types_without_rules(stable_rules: Ruleset) -> None:
+    engine = Engine(stable_rules, rule_matching="all", hostname="h")
+    loopback = {"evt.type": "connect", "evt.rawres": 0, "fd.type": "ipv4", "fd.l4proto": "tcp"}
+    loopback.update({"fd.sip": "127.0.0.1", "fd.sport": 40123, "fd.rip": "127.0.0.1", "fd.rport": 40123})
+    # the SSH rule needs one of its ports; the Kubernetes API rule a server name (fd.sip.name)
+    assert engine.hopeless(dict(loopback))
+    outside = {**loopback, "fd.sip": "93.184.216.34", "fd.sport": 443, "fd.rport": 443}
+    assert not engine.hopeless(outside)  # "Disallowed SSH Connection Non Standard Port" may match
+    assert engine.hopeless({"evt.type": "chdir", "evt.rawres": 0})  # no rule names chdir
+    assert not engine.hopeless({"evt.type": 7})
+    rule = "- rule: r\n  desc: d\n  condition: proc.name = x\n  output: o\n  priority: INFO\n"
+    any_type = load_ruleset(texts=[(rule, "t.yaml")])
+    assert not Engine(any_type, hostname="h").hopeless({"evt.type": "chdir"})  # a rule for every type

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -134,7 +135,8 @@ class Watch:
 
     def stop(self) -> dict[str, Any]:
         if self.proc.poll() is None:
-            self.proc.send_signal(2)
+            # SIGTERM: SIGINT may be ignored, inherited from how the test run was started
+            self.proc.send_signal(signal.SIGTERM)
             self.proc.wait(timeout=30)
         if not self.stderr.closed:
             self.stderr.close()

@@ -53,3 +53,48 @@ def test_alert_evidence_is_flushed_before_the_alert(tmp_path: Path) -> None:
     on_disk = sink.seen_on_disk[0]
     assert [e["evt.num"] for e in on_disk] == list(range(51))
     assert on_disk[-1]["fd.name"] == "/tmp/marker"
+
+
+NET_RULES = """
+- rule: Port 4444
+  desc: test
+  condition: evt.type = connect and fd.sport = 4444 and proc.name != nc
+  output: connect %fd.name
+  priority: WARNING
+- rule: Shell
+  desc: test
+  condition: evt.type = execve and proc.name = sh
+  output: shell
+  priority: WARNING
+"""
+
+
+class _CountingEnricher:
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def enrich(self, ev: dict[str, Any]) -> dict[str, Any]:
+        self.seen.append(f"{ev['evt.type']}:{ev.get('fd.sport', '')}")
+        return {**ev, "proc.name": "sh"}
+
+
+def _net(n: int, port: int) -> dict[str, Any]:
+    return {"evt.type": "connect", "evt.num": n, "fd.type": "ipv4", "fd.sip": "10.0.0.1", "fd.sport": port}
+
+
+def test_events_no_rule_can_match_are_not_enriched(tmp_path: Path) -> None:
+    engine = Engine(load_ruleset(texts=[(textwrap.dedent(NET_RULES), "r.yaml")]), hostname="h")
+    enricher = _CountingEnricher()
+    sensor = Sensor(engine, [], enricher=enricher)  # type: ignore[arg-type]
+    assert sensor.process(_net(1, 80)) == []  # no rule for port 80: neither enriched nor matched
+    assert len(sensor.process(_net(2, 4444))) == 1  # enriched (proc.name comes from enrichment)
+    assert sensor.process({"evt.type": "chdir", "evt.num": 3}) == []  # no rule names chdir
+    assert len(sensor.process({"evt.type": "execve", "evt.num": 4, "proc.name": "x"})) == 1
+    assert sensor.process({"evt.type": "procexit", "evt.num": 5}) == []  # lifecycle: enriched anyway
+    assert enricher.seen == ["connect:4444", "execve:", "procexit:"]
+    assert sensor.stats.skipped == 2 and sensor.stats.to_dict()["unmatchable"] == 2
+    # a recording keeps every event whole: each is enriched
+    with (tmp_path / "rec.jsonl").open("ab") as rec:
+        recording = Sensor(engine, [], enricher=_CountingEnricher(), record=rec)  # type: ignore[arg-type]
+        recording.process(_net(6, 80))
+        assert recording.stats.skipped == 0

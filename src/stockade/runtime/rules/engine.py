@@ -24,7 +24,7 @@ from stockade.model.alert import Alert
 from stockade.model.event import Event
 from stockade.runtime.rules.compile import ExprCompiler
 from stockade.runtime.rules.grammar.ast import And, Expr, Not, Or, walk
-from stockade.runtime.rules.index import TypeIndex, plan, strip
+from stockade.runtime.rules.index import TypeIndex, fd_dim, plan, strip
 from stockade.runtime.rules.ruleset import CompiledRule, Ruleset
 
 Matcher = Callable[[Event], Any]
@@ -53,11 +53,29 @@ class Engine:
             types.update(t for t in r.codes if t is not None)
         self._single: dict[tuple[int, str | None], Matcher] = {}
         self._indexes: dict[str | None, TypeIndex] = {}
+        #: per type whose every rule needs something of its fd.* fields: an index on those alone
+        self._prefilters: dict[str, TypeIndex] = {}
+        self._prechecked = 0
         self._by_type: dict[str, Matcher] = {}
         self._fallback: Matcher
         for t in sorted(types):
             self._build(t, index)
         self._build(None, index)
+        self._any_type = bool(self.members(None))  # rules that do not restrict the event type
+
+    def hopeless(self, ev: Event) -> bool:
+        """Whether no rule can match ``ev`` whatever fields enrichment adds to it: its type has no rules,
+        or its ``fd.*`` values leave none (the index's relaxations, see :mod:`.index`).  The sensor then
+        skips enrichment (process table look-ups, cgroup → container) for it."""
+        t = ev.get("evt.type")
+        if t.__class__ is not str:
+            return False
+        if t not in self._by_type:
+            return not self._any_type
+        self._prechecked += 1
+        ix = self._prefilters.get(t)
+        pre = ix.prefilter if ix is not None else None
+        return pre is not None and pre(ev)
 
     def members(self, t: str | None) -> list[tuple[CompiledRule, Expr]]:
         """The rules events of type ``t`` meet, in load order, with their conditions for the type."""
@@ -85,6 +103,12 @@ class Engine:
         members = self.members(t)
         full = self._generate(t, members)
         compiler = ExprCompiler(self.ruleset.namespace, evttype=t)
+        fd = fd_dim([ast for _r, ast in members], compiler) if index and t is not None else None
+        if fd is not None and t is not None:
+            self._prefilters[t] = TypeIndex(
+                t, len(members), [fd], compiler, full, lambda _m, _d: full, lambda: self._prechecked,
+                lambda _fn: None,
+            )  # fmt: skip
         dims = plan([ast for _r, ast in members], compiler) if index else []
         if not dims:
             self._install(t)(full)

@@ -286,6 +286,19 @@ def rebuild(reads: tuple[Dep, ...], values: tuple[Any, ...]) -> dict[str, Any]:
 
 def plan(members: list[Expr], compiler: ExprCompiler) -> list[Dim]:
     """The dimensions worth indexing for the member conditions of one type (may be none)."""
+    ranked = sorted(_by_family(members, compiler).values(), key=lambda d: -len(d.tests))
+    return [d for d in ranked[:MAX_DIMS] if len(d.tests) >= MIN_INDEXED]
+
+
+def fd_dim(members: list[Expr], compiler: ExprCompiler) -> Dim | None:
+    """The ``fd.*`` dimension when it constrains every member condition (so its values alone can rule
+    out all of them), else None."""
+    d = _by_family(members, compiler).get("fd")
+    return d if d is not None and members and len(d.tests) == len(members) else None
+
+
+def _by_family(members: list[Expr], compiler: ExprCompiler) -> dict[str, Dim]:
+    """Per family of fields, the dimension of its most constraining fields (by family name)."""
     fx = Fields(compiler)
     count: dict[str, int] = {}
     for ast in members:
@@ -294,7 +307,7 @@ def plan(members: list[Expr], compiler: ExprCompiler) -> list[Dim]:
     fams: dict[str, list[str]] = {}
     for f in sorted(count, key=lambda f: (-count[f], f)):
         fams.setdefault(family(f), []).append(f)
-    options = []
+    options: dict[str, Dim] = {}
     for fam in sorted(fams):
         within = frozenset(fams[fam][:MAX_FIELDS])
         tests = []
@@ -305,10 +318,8 @@ def plan(members: list[Expr], compiler: ExprCompiler) -> list[Dim]:
                 tests.append((r, 1 << i))
                 exact.update(id(c) for c in conjuncts(ast) if fx.exact(c, within))
         extracts = tuple(fx.extracts[f] for f in sorted(within))
-        options.append(Dim(extracts, tuple(tests), frozenset(exact), reads_of(extracts)))
-    # the families constraining the most rules (ties: by name)
-    ranked = sorted(options, key=lambda d: -len(d.tests))
-    return [d for d in ranked[:MAX_DIMS] if len(d.tests) >= MIN_INDEXED]
+        options[fam] = Dim(extracts, tuple(tests), frozenset(exact), reads_of(extracts))
+    return options  # (sorted by family name: ties in plan() keep that order)
 
 
 def _variants(v: Any) -> list[Any]:
@@ -362,6 +373,32 @@ class TypeIndex:
         self.misses = [0] * len(dims)
         self.since = [self.clock()] * len(dims)
         self.install(self._dispatcher() if dims else self.full)
+        self.prefilter = self._prefilter()
+
+    def _prefilter(self) -> Callable[[dict[str, Any]], bool] | None:
+        """For the first dimension made only of ``fd.*`` fields — values a source gives and enrichment
+        never changes — a function telling whether an event's values there leave no rule possible,
+        whatever the process, user and container fields enrichment would add (the relaxations read
+        nothing else).  None when no dimension is of that kind."""
+        for i, d in enumerate(self.dims):
+            if all(family(x.field) == "fd" for x in d.extracts):
+                vals = [read_code(r) for r in d.reads]
+                value = vals[0] if len(vals) == 1 else "(" + ", ".join(vals) + ",)"
+                lines = [
+                    "def _h(ev):",
+                    "    g = ev.get",
+                    f"    _v = {value}",
+                    "    try:",
+                    f"        return (_C.get(_v) or _M(_v)) == {self.safe}",
+                    "    except TypeError:",
+                    "        return False",
+                ]
+                scope: dict[str, Any] = dict(self.compiler.ns.values)
+                scope.update(_C=self.caches[i], _M=self._missed(i), _W=Whole)
+                exec(compile("\n".join(lines), f"<prefilter:{self.evttype or '*'}>", "exec"), scope)
+                fn: Callable[[dict[str, Any]], bool] = scope["_h"]
+                return fn
+        return None
 
     def _test(self, e: Expr) -> Matcher:
         code = self.compiler.compile(e)  # (may bind new constants: the scope is taken after)
