@@ -89,7 +89,7 @@ def start_watch(
 
 def stop_watch(proc: subprocess.Popen[bytes], status: Path) -> dict[str, int]:
     time.sleep(1.0)  # let the sensor drain what is queued
-    proc.send_signal(2)
+    proc.send_signal(15)  # SIGTERM: a run started with SIGINT ignored could not stop it
     proc.wait(timeout=60)
     data = json.loads(status.read_text())
     return {k: int(v) for k, v in data.items() if isinstance(v, int | float)}
