@@ -24,6 +24,7 @@ from stockade.runtime.sink.sinks import open_sink
 
 if TYPE_CHECKING:
     from stockade.runtime.source.bpfprog import PathTests
+    from stockade.runtime.source.names import NameCache
 
 SOURCES = ("auto", "ebpf", "proc", "falco-json", "tetragon-json")
 LIVE = ("ebpf", "proc")
@@ -116,10 +117,14 @@ def watch(
     src, why = _start_source(source, input_path, wants, paths)
     enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
+    names = _names(engine, src)
     try:
         blind = "; ".join(src.BLIND_SPOTS)
         if why:
             click.echo(f"stockade: {why}", err=True)
+        if names is not None:
+            listed = ", ".join(names.names)
+            click.echo(f"stockade: resolving the rules' domain names: {listed}", err=True)
         click.echo(
             f"stockade: source {src.NAME} ready; rules: {', '.join(files)}; cannot see: {blind}", err=True
         )
@@ -136,6 +141,8 @@ def watch(
         finally:
             signal.signal(signal.SIGTERM, previous)
     finally:
+        if names is not None:
+            names.stop()
         src.stop()
         for s in sinks:
             s.close()
@@ -152,6 +159,22 @@ def watch(
         click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
     click.echo(f"stockade: status {json.dumps(summary, sort_keys=True)}", err=True)
     _status(status_file, {"state": "done", **summary})
+
+
+def _names(engine: Any, src: EventSource) -> NameCache | None:
+    """The rules' domain names (``fd.sip.name = …``), resolved in the background for a source that fills
+    ``fd.*.name`` from them (None: no such rule, or such a source)."""
+    from stockade.runtime.rules.names import domain_names
+    from stockade.runtime.source.names import NameCache
+
+    wanted = domain_names(engine)
+    use = getattr(src, "use_names", None)
+    if not wanted or use is None:
+        return None
+    cache = NameCache(wanted)
+    cache.start()
+    use(cache)
+    return cache
 
 
 def _interrupt(_signum: int, _frame: object) -> None:

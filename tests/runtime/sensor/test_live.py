@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,6 +247,39 @@ def test_replay_with_default_rules(watch: Watch, tmp_path: Path) -> None:
     assert "Credential file read by unexpected program" in rules
     assert "Link to credential file" in rules
     assert "Fileless execution" in rules
+
+
+RULE_BY_NAME = """
+- rule: Connect to localhost by name
+  desc: fd.sip.name holds the rules' domain name its address resolved from
+  condition: evt.type = connect and fd.sip.name = localhost and fd.sport = %d
+  output: connect to %%fd.sip.name (%%fd.sip:%%fd.sport)
+  priority: NOTICE
+"""
+
+
+def test_domain_name_of_the_server(podman: Podman, tmp_path: Path) -> None:
+    from tests.runtime.sensor.conftest import skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    port = srv.getsockname()[1]
+    rules = tmp_path / "names.yaml"
+    rules.write_text(RULE_BY_NAME % port, encoding="utf-8")
+    w = Watch(tmp_path, podman, ["--rules", str(rules), "--source", "ebpf"], record=False)
+    try:
+        time.sleep(1)  # (the names resolve in the background after start)
+        socket.create_connection(("127.0.0.1", port)).close()
+        a = w.wait_for(lambda a: a["rule"] == "Connect to localhost by name")
+        assert a is not None, w.alerts()[-5:]
+        assert a["output"].endswith(f"connect to localhost (127.0.0.1:{port})")
+    finally:
+        w.stop()
+        srv.close()
 
 
 RULES_BY_PATH = """

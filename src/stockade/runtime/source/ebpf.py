@@ -20,6 +20,7 @@ import orjson
 from stockade.errors import StockadeError
 from stockade.model.event import Event
 from stockade.runtime.source import bpfprog
+from stockade.runtime.source.names import NameCache
 from stockade.runtime.source.records import Decoder
 
 NAME = "ebpf"
@@ -57,16 +58,15 @@ class EbpfSource:
     NAME: str = NAME
     BLIND_SPOTS: tuple[str, ...] = (
         "reads of files outside the sensitive path prefixes and the loaded rules' paths",
-        "the local address of connects; domain names of addresses (fd.sip.name)",
+        "the local address of connects; domain names (fd.sip.name …) other than those the rules compare "
+        "addresses with, and those before they resolve",
         "file descriptors opened before the sensor started",
         "relative paths of a process whose working directory was set by fchdir or by a relative chdir "
         "before the sensor started, once it has exited",
     )
     #: fields of the event model this source never fills: rules whose conditions read them are reported
     #: at start (the comparison on a missing value is false, so they cannot fire on those facts)
-    UNFILLED_FIELDS: ClassVar[dict[str, str]] = {
-        "fd.sip.name": "addresses are not resolved to the domain names rules compare them with"
-    }
+    UNFILLED_FIELDS: ClassVar[dict[str, str]] = {}
 
     def __init__(
         self,
@@ -94,6 +94,10 @@ class EbpfSource:
     @property
     def malformed(self) -> int:
         return self.decoder.malformed
+
+    def use_names(self, names: NameCache) -> None:
+        """Fill ``fd.*.name`` for the addresses ``names`` resolved (the rules' domain names)."""
+        self.decoder.names = names
 
     def start(self) -> None:
         reason = unavailable_reason()

@@ -17,6 +17,7 @@ from stockade.model.event import Event
 from stockade.runtime import procfs
 from stockade.runtime.source import decode
 from stockade.runtime.source.bpfprog import BY_NR
+from stockade.runtime.source.names import NameCache
 
 OVERLAYFS_MAGIC = 0x794C7630
 EXEC_WAIT_NS = 200_000_000
@@ -75,6 +76,8 @@ MODE_ARGS = {"mode"}
 FAMILIES = {2: "ipv4", 10: "ipv6"}
 #: ``sk_protocol`` → Falco's ``fd.l4proto`` (tcp, udp, icmp or raw)
 L4PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp", 255: "raw"}
+#: the address fields that get a ``.name`` when one of the rules' domain names resolves to the address
+ADDRESS_FIELDS = ("fd.sip", "fd.cip", "fd.rip", "fd.lip")
 #: the part of a dup's record that carries the socket it copies (read in the kernel at the dup)
 DUP_SOCKET = -5
 
@@ -102,6 +105,8 @@ class Decoder:
         self.malformed = 0
         self.last_malformed = ""
         self.ephemeral = _ephemeral_ports()
+        #: the rules' domain names by address (``fd.*.name``), when the sensor resolves some
+        self.names: NameCache | None = None
         self.offset = time.time_ns() - time.monotonic_ns()
 
     # -- records -------------------------------------------------------------------------------------------
@@ -199,6 +204,17 @@ class Decoder:
         else:
             self._remember(pid, new)
 
+    def _name(self, ev: Event) -> None:
+        """``fd.sip.name`` … for the addresses one of the rules' domain names resolved to."""
+        if self.names is None:
+            return
+        for key in ADDRESS_FIELDS:
+            addr = ev.get(key)
+            if addr is not None:
+                found = self.names.lookup(addr)
+                if found is not None:
+                    ev[key + ".name"] = found
+
     def _remember(self, pid: int, cwd: str) -> None:
         if len(self.cwds) >= 65536:  # (processes whose exit was lost)
             self.cwds.clear()
@@ -266,6 +282,7 @@ class Decoder:
             sock = _dup_socket(parts.get(DUP_SOCKET), known, self.ephemeral) or known
             if sock:
                 ev.update(sock)
+                self._name(ev)
             ev["fd.num"] = ret
         if name == "listen":
             sock = self.sockets.get((pid, int(args["fd"])))
@@ -319,6 +336,7 @@ class Decoder:
             ev.update({"fd.cip": addr, "fd.cport": port, "fd.rip": addr, "fd.rport": port})
             ev["fd.name"] = f"{addr}:{port}->"
             ev["evt.args"] = {"fd": ret, "tuple": f"{addr}:{port}->"}
+        self._name(ev)
         if ret >= 0 or ret == -115:  # EINPROGRESS
             key_fd = ret if name.startswith("accept") else fd
             sock = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
