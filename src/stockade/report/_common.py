@@ -66,11 +66,7 @@ def dumps(doc: Any) -> str:
     standard library's C encoder is not used once ``indent`` is set).  A string holding a lone surrogate —
     a file name that was not UTF-8, kept by Python as ``\\udcXX`` — is refused by orjson; then every
     non-ASCII character is escaped by the standard library, so the name still round-trips exactly."""
-    try:
-        return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
-    except (orjson.JSONEncodeError, TypeError):
-        pass
-    return _dumps_stdlib(doc)
+    return dumps_bytes(doc).decode("utf-8")
 
 
 def dumps_bytes(doc: Any) -> bytes:

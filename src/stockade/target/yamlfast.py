@@ -173,24 +173,18 @@ class _Reader:
     def follow(self, i: int, ind: int) -> tuple[int, bool]:
         """The first line from ``i`` with content, and whether it goes on the block collection at column
         ``ind`` (False: the block ended before it — a line less indented, a ``---``, the end)."""
-        tok, n = self.tok, self.n
-        while i < n:
-            sp, dash, key, rest = tok[i]
-            if dash or key or (rest and rest[0] != "#"):
-                cur = len(sp)
-                if cur < ind or (cur == 0 and _marker(self.lines[i])):
-                    return i, False
-                if cur > ind:
-                    raise Unsupported("continuation line")
-                return i, True
-            i += 1
-        return n, False
+        i = self.skip(i)
+        if i >= self.n:
+            return i, False
+        cur = len(self.tok[i][0])
+        if cur < ind or (cur == 0 and _marker(self.lines[i])):
+            return i, False
+        if cur > ind:
+            raise Unsupported("continuation line")
+        return i, True
 
     def break_after(self, i: int) -> str:
         return "\n" if i < self.n - 1 or self.newline_at_end else ""
-
-    def is_marker(self, i: int) -> bool:
-        return not self.tok[i][0] and _marker(self.lines[i])
 
     # -- documents -----------------------------------------------------------------------------------
 

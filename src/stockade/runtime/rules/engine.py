@@ -107,7 +107,7 @@ class Engine:
         if fd is not None and t is not None:
             self._prefilters[t] = TypeIndex(
                 t, len(members), [fd], compiler, full, lambda _m, _d: full, lambda: self._prechecked,
-                lambda _fn: None,
+                lambda _fn: None, prefilter=True,
             )  # fmt: skip
         dims = plan([ast for _r, ast in members], compiler) if index else []
         if not dims:

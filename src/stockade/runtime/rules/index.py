@@ -350,6 +350,8 @@ class TypeIndex:
         generate: Callable[[int, set[int]], Matcher],
         clock: Callable[[], int],
         install: Callable[[Matcher], None],
+        *,
+        prefilter: bool = False,
     ) -> None:
         self.evttype = evttype
         self.compiler = compiler
@@ -359,9 +361,12 @@ class TypeIndex:
         self.install = install
         # bit ``members`` is "safe": cleared when a relaxation raised on a value — then the event runs the
         # unindexed function, so a failing rule fails as it would without the index
+        self.prefilter: Callable[[dict[str, Any]], bool] | None = None
         self.safe = 1 << members
         self.everyone = (self.safe << 1) - 1
         self.dropped: list[tuple[str, ...]] = []
+        #: an index that only answers :attr:`prefilter` (matching keeps its own): nothing is installed
+        self.is_prefilter = prefilter
         self._setup(dims)
 
     def _setup(self, dims: list[Dim]) -> None:
@@ -372,8 +377,10 @@ class TypeIndex:
         self.tests = [[(self._test(e), bits) for e, bits in d.tests] for d in dims]
         self.misses = [0] * len(dims)
         self.since = [self.clock()] * len(dims)
-        self.install(self._dispatcher() if dims else self.full)
-        self.prefilter = self._prefilter()
+        if self.is_prefilter:
+            self.prefilter = self._prefilter()
+        else:
+            self.install(self._dispatcher() if dims else self.full)
 
     def _prefilter(self) -> Callable[[dict[str, Any]], bool] | None:
         """For the first dimension made only of ``fd.*`` fields — values a source gives and enrichment

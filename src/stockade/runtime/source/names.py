@@ -63,7 +63,7 @@ class NameCache:
         self._stop.set()
 
     def wait_resolved(self, timeout: float) -> bool:
-        """Wait until the first round of resolution is done (for tests and start-up messages)."""
+        """Wait until the first round of resolution is done (True), at most ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
         while not self.resolved and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -441,6 +441,7 @@ def _dup_socket(part: str | None, known: Event | None, ephemeral: tuple[int, int
         fam, proto, laddr, lport_s, raddr, rport_s = part.split("\x1f")
         lport, rport = int(lport_s), int(rport_s)
         ftype = FAMILIES[int(fam)]
+        l4 = L4PROTO.get(int(proto))
     except (ValueError, KeyError):
         return None
     if known is not None and "fd.cip" in known:  # an accept: this end is the server
@@ -463,7 +464,6 @@ def _dup_socket(part: str | None, known: Event | None, ephemeral: tuple[int, int
         "fd.rport": rport,
         "fd.name": f"{cip}:{cport}->{sip}:{sport}",
     }
-    l4 = L4PROTO.get(int(proto))
     if l4 is not None:
         out["fd.l4proto"] = l4
     return out
