@@ -105,7 +105,10 @@ def watch(
     record: str | None, respond: bool, actions: tuple[str, ...], duration: float | None, rule_matching: str,
     podman_args: tuple[str, ...], status_file: str | None,
 ) -> None:  # fmt: skip
-    """Stream Falco-shaped alerts for live events."""
+    """Stream Falco-shaped alerts for live events.
+
+    Runs until --duration ends, Ctrl-C or SIGTERM; then the events already read are processed and the final
+    status (events, alerts, lost events, responses) is printed and written to --status-file."""
     engine, files = _engine(rules, with_default, rule_matching)
     sinks = [open_sink(o) for o in outputs]
     responder = Responder(enforce=respond, by_rule=_actions(actions), podman_args=podman_args)
