@@ -40,7 +40,8 @@ PathTests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # (prefixe
 #: BPFTRACE_STRLEN (~0.75 µs a call, on the CPU of the process opening), so more cost the workload more
 #: than reporting the open does; with more, every write open is kept
 MAX_SUBSTRINGS = 3
-#: suffix tests: each reads the path's last bytes once (at the length the scan found) and compares them
+#: suffix tests: compared with the path's last eight bytes, read once; a longer suffix's other words only
+#: when those match
 MAX_SUFFIXES = 24
 MAX_SUFFIX_LEN = 64
 HDR_FMT = SEP.join(["%llu", "%d", "%d", "%d", "%d", "%llu", "%s", "%d"])
@@ -152,11 +153,6 @@ def _part(idx: int | str, expr: str) -> str:
     return f'printf("P{SEP}%d{SEP}%llu{SEP}%d{SEP}%s\\n", tid, $ts, {idx}, str({expr}));'
 
 
-def _prefix_test(var: str, prefixes: tuple[str, ...]) -> str:
-    tests = [f'strncmp({var}, "{p}", {len(p)}) == 0' for p in prefixes]
-    return " || ".join(tests) if tests else "0"
-
-
 def _tp(kind: str, name: str) -> str:
     return f"tracepoint:syscalls:sys_{kind}_{tracepoint(name)}"
 
@@ -199,13 +195,95 @@ _UNNORMAL = """  $len = (uint64)0;
     if (!$done) { $keep = 1; } }"""
 
 
+def _word(text: str) -> int:
+    """The little-endian 64-bit word of ``text``'s bytes (at most 8), as a path's bytes read as ``uint64``."""
+    return int.from_bytes(text.encode(), "little")
+
+
+def _eq(var: str, text: str) -> str:
+    """Whether the word ``var`` starts with ``text`` (at most eight bytes; little-endian)."""
+    if len(text) == 8:
+        return f"{var} == {_word(text):#x}"
+    return f"({var} & {(1 << (8 * len(text))) - 1:#x}) == {_word(text):#x}"
+
+
+# The tests below are chains of ``||`` and ``&&``: each comparison is a jump, and short-circuit chains keep
+# the paths the verifier follows linear in the number of comparisons (``|``/``&`` of comparison results
+# would make it follow every combination).
+
+
+def _first_word_tests(prefixes: tuple[str, ...]) -> str:
+    """Whether the path's first eight bytes (``$w0``) can begin one of ``prefixes`` (exact for prefixes of
+    eight bytes or fewer: a shorter path has its NUL where the prefix has a character)."""
+    return " || ".join(dict.fromkeys(f"({_eq('$w0', p[:8])})" for p in sorted(prefixes))) or "0"
+
+
+def _prefix_words(prefixes: tuple[str, ...]) -> str:
+    """The full prefix tests, for a path whose first word matched one: its next words read once and
+    compared with each prefix's, no copy of the path and no string on the 512-byte stack.  A word that
+    reads as zero where a prefix matched so far is kept for user space to decide (the path ended there, or
+    the read ran into an unmapped page)."""
+    words = max((len(p) + 7) // 8 for p in prefixes)
+    reads = "".join(f"$w{k} = *(uint64 *)uptr((uint64)args->filename + {8 * k}); " for k in range(1, words))
+    terms = []
+    for p in sorted(prefixes):
+        eqs = [f"({_eq(f'$w{k}', p[8 * k : 8 * k + 8])})" for k in range((len(p) + 7) // 8)]
+        terms.append("(" + " && ".join(eqs) + ")")
+        terms += ["(" + " && ".join([*eqs[:j], f"($w{j} == 0)"]) + ")" for j in range(1, len(eqs))]
+    return f"{reads}$keep = {' || '.join(dict.fromkeys(terms))};"
+
+
+def _suffix_tests(suffixes: tuple[str, ...]) -> str:
+    """Whether a write open's path ends with one of ``suffixes``, given its length (``$len``) and last eight
+    bytes (``$tl``): a suffix of eight bytes or fewer is one comparison; a longer one whose last eight
+    bytes match is compared word by word from where it would start (reads inside the path only)."""
+
+    def test(t: str) -> str:
+        tail = t[-8:]
+        shifted = "$tl" if len(tail) == 8 else f"($tl >> {64 - 8 * len(tail)})"
+        words = [
+            f"*(uint64 *)uptr($p + $len - {len(t) - off}) == {_word(t[off : off + 8]):#x}"
+            for off in range(0, len(t) - 8, 8)
+        ]
+        return "(" + " && ".join([f"$len >= {len(t)}", f"{shifted} == {_word(tail):#x}", *words]) + ")"
+
+    return " || ".join(dict.fromkeys(test(t) for t in suffixes)) or "0"
+
+
+#: a write open's path length (``$len``) and last eight bytes (``$tl``), for the suffix tests: a NUL
+#: search eight bytes at a time ("SWAR", as in :data:`_UNNORMAL`), then one read at the end (for a path
+#: shorter than eight bytes, its bytes from the first word with zeros before them).  A word that reads as
+#: zero is the end of the path if its first byte is NUL; otherwise the read ran into an unmapped page and
+#: the length is unknown (``$ok`` = 0: the open is kept).
+_TAIL = """  $p = (uint64)args->filename; $i = (uint64)0; $len = (uint64)0; $ok = 0;
+  $w0 = *(uint64 *)uptr($p);
+  while ($i < 25) { $w = *(uint64 *)uptr($p + $i * 8);
+    if ($w == 0) { $c = *(uint8 *)uptr($p + $i * 8); if ($c == 0) { $len = $i * 8; $ok = 1; } break; }
+    $z = ($w - 0x0101010101010101) & ~$w & 0x8080808080808080;
+    if ($z != 0) { $z = $z & (~$z + 1);
+      $len = $i * 8 + ($z > 0x80) + ($z > 0x8000) + ($z > 0x800000) + ($z > 0x80000000)
+        + ($z > 0x8000000000) + ($z > 0x800000000000) + ($z > 0x80000000000000);
+      $ok = 1; break; }
+    $i++; }
+  $sh = $len < 8; $tl = *(uint64 *)uptr($p + $len - 8);
+  $tl = $tl * (1 - $sh) + (($w0 & ((1 << (($len * 8) & 63)) - 1)) << (((8 - $len) & 7) * 8)) * $sh;"""
+
+
 def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | None) -> str:
     """An open is kept when its path is relative or not normal (user space resolves it: ``.``/``..``
     components, ``//``, ``..``) or starts with a sensitive prefix; with ``paths`` from the rules, also when
     it starts with one of their prefixes, or is a write open containing one of their substrings or ending
-    with one of their suffixes; without
-    ``paths`` every write/create/truncate open is kept.  (Paths are compared as far as
-    ``BPFTRACE_STRLEN`` reads them.)"""
+    with one of their suffixes; without ``paths`` every write/create/truncate open is kept.  (Paths are
+    compared as far as ``BPFTRACE_STRLEN`` reads them.)
+
+    Most opens meet none of the tests, so they are decided on eight-byte words, in probes that run in
+    program order on the same open: the first reads the path's first word (relative?) and scans it for
+    ``/.``, ``..`` and ``//``; the second compares the first word with the prefixes' (and the next words
+    only when one matches); with suffixes, the third finds a write open's length and compares its last
+    word with the suffixes' (and a longer suffix's other words only when that matches).  A path whose
+    words cannot be read (empty, or ending just before an unmapped page) is kept.  No copy of the path is
+    made, and no string sits on the 512-byte stack.  (One probe doing it all made the verifier give up;
+    copying the path and running a ``strncmp`` per test on every open cost ~4 µs an open: BENCHMARKS.md.)"""
     nr, _kinds = SYSCALLS[name]
     fn = "args->filename"
     if name == "openat2":
@@ -222,23 +300,26 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
     writes = f"($fl & {O_WRITE_MASK}) != 0"
     store = _store(nr, [dirfd, fn, "$fl", md])
     lines = [
-        f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; $keep = {writes if paths is None else '0'};",
-        f'  if (!$keep) {{ $keep = strncmp(str({fn}, 2), "/", 1) != 0; }}',
-        f"  if (!$keep) {{ $f = str({fn}); $keep = {_prefix_test('$f', prefixes)}; }}",
+        f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl};",
+        f"  $w0 = *(uint64 *)uptr({fn}); $keep = ($w0 & 0xff) != 0x2f;",
+        *([f"  $keep = $keep | ({writes});"] if paths is None else []),
         _UNNORMAL,
-        *(f'  if (!$keep && {writes}) {{ $keep = strcontains(str({fn}), "{t}"); }}' for t in subs),
-        f"  if ($keep) {{ {store} }}"
-        + (f" else {{ if ({writes}) {{ @sfx[tid] = $len; }} }} }}" if suffixes else " }"),
+        f"  if ($keep) {{ {store} }} }}",
+        # the prefixes, in a probe of their own (after the scan, their tests made the verifier give up)
+        f"{_tp('enter', name)} /{own}/ {{ $w0 = *(uint64 *)uptr({fn});",
+        f"  if ({_first_word_tests(prefixes)}) {{ {_prefix_words(prefixes)}",
+        f"    if ($keep) {{ $fl = (uint64){fl}; {store} }} }} }}",
     ]
-    if suffixes:  # a second probe, run after the first (program order, as the exit probes' parts): the
-        # suffix tests read the path's end at the length the scan found, without the scan's loop states
-        tests = " || ".join(
-            f'($n >= {len(t)} && strncmp(str(uptr($p + $n - {len(t)}), {len(t) + 1}), "{t}", {len(t)}) == 0)'
-            for t in suffixes
+    if subs:  # write opens: the substrings (a probe of their own: each copy of the path is 200 bytes)
+        tests = " || ".join(f'strcontains(str({fn}), "{t}")' for t in subs)
+        lines.append(
+            f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; if ({writes} && ({tests})) {{ {store} }} }}"
         )
+    if suffixes:  # write opens: the suffixes, on words
         lines += [
-            f"{_tp('enter', name)} /@sfx[tid]/ {{ $n = @sfx[tid]; delete(@sfx[tid]); $fl = (uint64){fl};",
-            f"  $p = (uint64){fn}; if ({tests}) {{ {store} }} }}",
+            f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; if ({writes}) {{",
+            _TAIL,
+            f"  if ($ok == 0 || {_suffix_tests(suffixes)}) {{ {store} }} }} }}",
         ]
     return "\n".join(lines) + "\n"
 

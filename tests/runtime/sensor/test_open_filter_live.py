@@ -1,0 +1,123 @@
+"""The kernel's open filter against its specification, on real opens: every path a process opens is kept
+by the kernel exactly when :func:`expected` says so (relative or unnormalised paths, prefixes, and for
+write opens substrings and suffixes), for hundreds of generated paths of every length from 1 to past
+``BPFTRACE_STRLEN`` — around the eight-byte words the probes compare, suffixes of one to more than eight
+bytes, near misses one character off.  Every path is under a directory that does not exist (or is a
+short name at the root that does not exist), so the opens fail with ENOENT and nothing is written."""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import sys
+import time
+
+import pytest
+
+from stockade.runtime.source import bpfprog
+
+PREFIXES = ("/zq", "/nonexist-stk/pre", "/nonexist-stk/a-long-prefix-x/")
+SUBSTRINGS = ("/sub-str-",)
+SUFFIXES = (
+    "/cron", "/syslog", "release_agent", ".lg", "/eightby", "x", "/a-very-long-suffix.txt", "/mysqld.log",
+)  # fmt: skip
+WRITE = 1  # O_WRONLY
+PIECES = (
+    "d", "cron", "syslog", "release_agent", "elease_agent", "mysqld.log", "ysqld.log",
+    "a-very-long-suffix.txt", "-very-long-suffix.txt", "eightby", "ightby", "lg", "x.lg", "x", "pre",
+    "prefix", "sub-str-", "sub-str",
+    "zz", "abcdefgh", "abcdefg", "q", "qqqqqqqqqqqqqqq", "a-long-prefix-x", "cro", "n",
+)  # fmt: skip
+
+
+def unnormal(path: str) -> bool:
+    """What the first probe's scan keeps for user space to resolve: ``/.``, ``..`` or ``//`` anywhere (a
+    ``.`` or ``..`` component, or a repeated slash: and, conservatively, a name starting with a dot)."""
+    return "/." in path or ".." in path or "//" in path
+
+
+def expected(path: str, write: bool) -> bool:
+    """The specification of the kernel filter (``bpfprog._open_enter``) given :data:`PREFIXES`,
+    :data:`SUBSTRINGS` and :data:`SUFFIXES`: what user space must see."""
+    if not path.startswith("/") or unnormal(path) or len(path) >= 200:
+        return True
+    if path.startswith((*bpfprog.DEFAULT_SENSITIVE, *PREFIXES)):
+        return True
+    return write and (any(s in path for s in SUBSTRINGS) or path.endswith(SUFFIXES))
+
+
+def may_keep(path: str) -> bool:
+    """Kept or not depending on the memory after the path: it is a prefix's first 8·j bytes exactly, so the
+    word after it may read as zero, which the prefix probe keeps for user space (``_prefix_words``)."""
+    n = len(path)
+    return n % 8 == 0 and any(len(p) > n and p[:n] == path for p in (*bpfprog.DEFAULT_SENSITIVE, *PREFIXES))
+
+
+def paths() -> list[str]:
+    rnd = random.Random(20261206)
+    out = [
+        "/", "/a", "/x", "/ax", "/cron", "/acron", "/cro", "/zq", "/zqa", "/z", "/a.lg", "/lg", "/eightby",
+        "/eightb", "/Xeightby", "/syslog", "/yslog", "/release_agent", "/elease_agent", "/abcdefg",
+        "/abcdefgh",
+        "/abcdefghx", "/abcdefghi", "/nonexist-stk/pre", "/nonexist-stk/pr", "/nonexist-stk/a-long-prefix-x",
+        "/nonexist-stk/a-long-prefix-x/y", "/nonexist-stk/mysqld.log", "/nonexist-stk/ysqld.log",
+        "/nonexist-stk/a-very-long-suffix.txt", "/nonexist-stk/-very-long-suffix.txt",
+        "/nonexist-stk/.hidden", "/nonexist-stk/a/../b", "/nonexist-stk//b", "rel/cron", "/etc/shadow-nope",
+    ]  # fmt: skip
+    for _ in range(500):
+        parts = [rnd.choice(PIECES) for _ in range(rnd.randint(1, 12))]
+        out.append("/nonexist-stk/" + "/".join(parts))
+    for target in range(1, 215):  # every length, ending in each kind of suffix or a near miss
+        end = rnd.choice(("/cron", "x", ".lg", "/eightby", "/mysqld.log", "y", "/cro", "release_agent", "/d"))
+        fill = "/nonexist-stk/" + "abcdefghij" * 25
+        path = (fill[: max(0, target - len(end))] + end) if target > len(end) else end[-target:]
+        out.append(path if path.startswith("/") or target < 3 else "/" + path[1:])
+    return list(dict.fromkeys(p for p in out if p and "\0" not in p))
+
+
+CHILD = """
+import json, os, sys
+for path, flags in json.load(sys.stdin):
+    try:
+        os.close(os.open(path, flags))
+    except OSError:
+        pass
+"""
+
+
+def test_kernel_open_filter_matches_its_specification() -> None:
+    from stockade.runtime.source.ebpf import EbpfSource, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    cases = [(p, f) for p in paths() for f in (0, WRITE)]
+    marker = "stk-open-filter-done"  # relative: always kept
+    src = EbpfSource(wants=lambda t: t in bpfprog.OPEN, paths=(PREFIXES, SUBSTRINGS, SUFFIXES))
+    src.start()
+    try:
+        child = subprocess.Popen([sys.executable, "-S", "-c", CHILD], stdin=subprocess.PIPE)
+        child.communicate(json.dumps([*cases, [marker, 0]]).encode())
+        seen: set[tuple[str, bool]] = set()
+        done = False
+        for ev in src.events(until=time.monotonic() + 60):
+            if ev.get("proc.pid") != child.pid or ev.get("evt.type") not in bpfprog.OPEN:
+                continue
+            args = ev.get("evt.args") or {}
+            name = ev.get("fd.nameraw")  # the path as the process gave it
+            if name == marker:
+                done = True
+                break
+            seen.add((name, "O_WRONLY" in str(args.get("flags"))))
+        assert done, "the marker open never arrived"
+    finally:
+        src.stop()
+    # (the sensor reads a path as far as BPFTRACE_STRLEN: 199 bytes and the NUL)
+    want = {(p[:199], bool(f)) for p, f in cases if expected(p, bool(f))}
+    missed = sorted(want - seen)
+    mine = {(p[:199], bool(f)) for p, f in cases if not may_keep(p)}
+    extra = sorted((seen & mine) - want)  # (not the interpreter's own opens)
+    assert not missed, f"{len(missed)} opens the rules need were dropped in the kernel: {missed[:10]}"
+    assert not extra, f"{len(extra)} opens kept that the filter should drop: {extra[:10]}"
+    assert len(want) > 300 and len(cases) - len(want) > 300  # both sides are exercised
