@@ -7,10 +7,9 @@ import os
 import re
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -21,8 +20,9 @@ from stockade.model.severity import Severity
 from stockade.model.status import StatusKind
 from stockade.report import registry as formatters
 from stockade.report.interface import Formatter
-from stockade.scan.scanner import Progress
-from stockade.store.factory import open_store
+
+if TYPE_CHECKING:  # (the scanner and the store are imported where used: not every command needs them)
+    from stockade.scan.scanner import Progress
 
 F = TypeVar("F", bound=Callable[..., Any])
 SEVERITIES = [s.value for s in Severity if s is not Severity.UNKNOWN]
@@ -124,6 +124,8 @@ def output_options(func: F) -> F:
 @contextmanager
 def progress_reporter(quiet: bool) -> Iterator[Progress]:
     """A spinner with the current stage and walk counts, on stderr, only when stderr is a terminal."""
+    from stockade.scan.scanner import Progress
+
     if quiet or not sys.stderr.isatty():
         yield Progress()
         return
@@ -165,6 +167,8 @@ def write_output(text: str | bytes, output: str | None) -> None:
         return
     directory = os.path.dirname(os.path.abspath(output))
     try:
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=directory)
     except OSError as exc:
         raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
@@ -208,6 +212,8 @@ def finish(
     formatter = make_formatter(fmt, list_packages, output, show_suppressed)
     write_output(formatter.render(result) if formatter.HUMAN else formatter.render_bytes(result), output)
     if not no_store:
+        from stockade.store.factory import open_store
+
         with open_store(db) as store:
             store.record(result)
     problems = sum(1 for s in result.statuses if s.is_problem)

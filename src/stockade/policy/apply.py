@@ -80,7 +80,7 @@ def suppression_for(
     finding: Finding, facts: ObjectFacts | None, exceptions: ExceptionSet | None, today: date
 ) -> Suppression | None:
     """The suppression covering ``finding``, or None."""
-    if facts is not None:
+    if facts is not None and (IGNORE in facts.annotations or IGNORE in facts.template_annotations):
         found = annotation_suppression(
             facts.annotations,
             facts.template_annotations,

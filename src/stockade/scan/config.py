@@ -26,6 +26,7 @@ from stockade.model.inventory import Location
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
+from stockade.policy.apply import facts_of
 from stockade.scan.scanner import new_scan_id, utc_now
 from stockade.target.manifests import LoadResult, load_bytes, load_file
 
@@ -171,8 +172,6 @@ _STATE: dict[str, Any] = {}
 
 
 def _process(inputs: Sequence[tuple[str, str]], opts: ConfigOptions, checks: _Checks) -> _Part:
-    from stockade.policy.apply import facts_of
-
     part = _Part()
     for path, kind in inputs:
         part.files += 1
@@ -233,7 +232,8 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
     started = opts.clock()
     inputs, statuses = collect(paths, opts.mode)
     checks = _Checks(opts)
-    checks.dockerfile()  # load before any worker forks
+    if any(kind == "dockerfile" for _path, kind in inputs):
+        checks.dockerfile()  # load before any worker forks
     part = _process_all(inputs, opts, checks, opts.jobs)
     statuses.extend(part.statuses)
     if part.unchecked:
@@ -249,9 +249,11 @@ def scan_config(paths: Sequence[str], options: ConfigOptions | None = None) -> S
             f"documents of {part.files} files",
         )
     )
-    known = frozenset(c.ID for c in [*checks.k8s, *checks.dockerfile()])
-    if opts.secrets:
-        known |= _add_secrets(part, inputs, opts, statuses)
+    secret_ids = _add_secrets(part, inputs, opts, statuses) if opts.secrets else frozenset()
+
+    def known() -> frozenset[str]:  # (only an exceptions file needs them: the Dockerfile checks load then)
+        return frozenset(c.ID for c in [*checks.k8s, *checks.dockerfile()]) | secret_ids
+
     kept, suppressed = _apply_exceptions(part, opts, statuses, known)
     target = Target(
         kind=TargetKind.MANIFESTS,
@@ -345,7 +347,7 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
 
 
 def _apply_exceptions(
-    part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: frozenset[str]
+    part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: Callable[[], frozenset[str]]
 ) -> tuple[list[Finding], list[Finding]]:
     from stockade.policy.apply import annotation_statuses, expired_statuses, split
     from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
@@ -354,7 +356,7 @@ def _apply_exceptions(
     path = opts.exceptions_file
     if path is None and os.path.exists(DEFAULT_PATH):
         path = DEFAULT_PATH
-    rules = load_exceptions(path, known_ids=known_ids) if path else None
+    rules = load_exceptions(path, known_ids=known_ids()) if path else None
     facts = {id(f): fact for f, fact in part.findings}
     kept, suppressed = split([f for f, _ in part.findings], lambda f: facts.get(id(f)), rules, today)
     statuses.extend(expired_statuses(rules, today))
