@@ -276,14 +276,15 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
     with one of their suffixes; without ``paths`` every write/create/truncate open is kept.  (Paths are
     compared as far as ``BPFTRACE_STRLEN`` reads them.)
 
-    Most opens meet none of the tests, so they are decided on eight-byte words, in probes that run in
-    program order on the same open: the first reads the path's first word (relative?) and scans it for
-    ``/.``, ``..`` and ``//``; the second compares the first word with the prefixes' (and the next words
-    only when one matches); with suffixes, the third finds a write open's length and compares its last
-    word with the suffixes' (and a longer suffix's other words only when that matches).  A path whose
-    words cannot be read (empty, or ending just before an unmapped page) is kept.  No copy of the path is
-    made, and no string sits on the 512-byte stack.  (One probe doing it all made the verifier give up;
-    copying the path and running a ``strncmp`` per test on every open cost ~4 µs an open: BENCHMARKS.md.)"""
+    Most opens meet none of the tests, so they are decided on eight-byte words, in two probes that run
+    in program order on the same open.  The first reads the path's first word (relative?), compares it
+    with the prefixes' first words (and the next words only when one matches), and scans the path for
+    ``/.``, ``..`` and ``//``; with suffixes, the second finds a write open's length and compares its
+    last word with the suffixes' (and a longer suffix's other words only when that matches).  A path
+    whose words cannot be read (empty, or ending just before an unmapped page) is kept.  No copy of the
+    path is made, and no string sits on the 512-byte stack.  (Tests after the scan, in its probe, made
+    the verifier give up; copying the path and running a ``strncmp`` per test on every open cost ~4 µs
+    an open: BENCHMARKS.md.)"""
     nr, _kinds = SYSCALLS[name]
     fn = "args->filename"
     if name == "openat2":
@@ -303,12 +304,9 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
         f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl};",
         f"  $w0 = *(uint64 *)uptr({fn}); $keep = ($w0 & 0xff) != 0x2f;",
         *([f"  $keep = $keep | ({writes});"] if paths is None else []),
+        f"  if (!$keep && ({_first_word_tests(prefixes)})) {{ {_prefix_words(prefixes)} }}",
         _UNNORMAL,
         f"  if ($keep) {{ {store} }} }}",
-        # the prefixes, in a probe of their own (after the scan, their tests made the verifier give up)
-        f"{_tp('enter', name)} /{own}/ {{ $w0 = *(uint64 *)uptr({fn});",
-        f"  if ({_first_word_tests(prefixes)}) {{ {_prefix_words(prefixes)}",
-        f"    if ($keep) {{ $fl = (uint64){fl}; {store} }} }} }}",
     ]
     if subs:  # write opens: the substrings (a probe of their own: each copy of the path is 200 bytes)
         tests = " || ".join(f'strcontains(str({fn}), "{t}")' for t in subs)
