@@ -142,3 +142,14 @@ def test_open_suffix_tests_on_words() -> None:
     many = tuple(f"/f{i}" for i in range(bpfprog.MAX_SUFFIXES + 1))
     probe = _open_probe(bpfprog.program(1, syscalls=["openat"], paths=((), (), many)))
     assert f"$keep = $keep | (($fl & {bpfprog.O_WRITE_MASK}) != 0);" in probe and "@sfx" not in probe
+
+
+def test_every_open_prints_its_path_as_part_1() -> None:
+    # opens are stored as openat's arguments (dirfd, path, flags, mode): open(2)'s path is the second
+    # stored value too, and the decoder takes part 1 (it printed part 0, the dirfd, and lost the path)
+    prog = bpfprog.program(1, syscalls=["open", "openat", "openat2"])
+    for name in bpfprog.OPEN:
+        exits = prog.split(f"tracepoint:syscalls:sys_exit_{name} ")[1:]
+        parts = [p for p in exits if p.startswith("/@e[tid].1 ==")]
+        assert len(parts) == 1 and "$e.3" in parts[0] and f"{bpfprog.SEP}%s" in parts[0], name
+        assert "tid, $ts, 1, str($e.3));" in parts[0], name

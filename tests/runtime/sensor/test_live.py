@@ -43,6 +43,36 @@ def test_read_shadow_by_untrusted_program(watch: Watch) -> None:
     assert a["output_fields"]["proc.name"].startswith("python")
 
 
+@pytest.mark.parametrize("call", ["open", "openat2"])
+def test_read_shadow_through_other_open_calls(watch: Watch, call: str) -> None:
+    """musl (Alpine) opens files with open(2), not openat(2); the path of an open(2) used to reach the
+    rules empty (its probe printed the wrong stored argument), so these reads raised nothing."""
+    marker = f"stk-shadow-{call}"
+    code = (
+        f"# {marker}\n"  # (first: an argument is read as far as 199 bytes)
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "u64 = ctypes.c_uint64\n"
+        "class How(ctypes.Structure):\n"
+        "    _fields_ = [('flags', u64), ('mode', u64), ('resolve', u64)]\n"
+        "how = How(0, 0, 0)\n"
+        + (
+            "fd = libc.syscall(2, b'/etc/shadow', 0, 0)\n"
+            if call == "open"
+            else "fd = libc.syscall(437, -100, b'/etc/shadow', ctypes.byref(how), ctypes.sizeof(how))\n"
+        )
+        + "assert fd >= 0\nos.close(fd)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Read sensitive file untrusted", **{"fd.name": "/etc/shadow", "evt.type": call})(a)
+            and marker in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+
+
 @pytest.mark.parametrize(
     ("cwd", "path"), [("/etc", "shadow"), ("/", "/etc//shadow"), ("/", "/tmp/../etc/./shadow")]
 )

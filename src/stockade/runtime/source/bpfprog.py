@@ -368,6 +368,8 @@ _DUP_SOCKET = (
 
 def _exit(name: str) -> str:
     nr, kinds = SYSCALLS[name]
+    if name in OPEN:  # every open is stored as openat's arguments (dirfd, path, flags, mode)
+        kinds = SYSCALLS["openat"][1]
     if name in EXEC:
         return f"{_tp('exit', name)} /@ets[tid]/ {{ delete(@ets[tid]); }}\n"
     head = (
