@@ -1,0 +1,91 @@
+"""Every traced system call with a path or name argument, made raw (``syscall(2)``, as musl and static
+programs make them, legacy and ``*at`` forms alike), reaches the rules with each string argument under
+the name the decoder gives it (``records.ARG_NAMES``) and with the right integer arguments.  The paths
+are below a directory that does not exist, so every call fails with ENOENT and nothing changes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from typing import Any
+
+import pytest
+
+from stockade.runtime.source import bpfprog
+from stockade.runtime.source.records import ARG_NAMES
+
+BASE = "/nonexist-stk-args"
+AT_FDCWD = -100
+
+#: name → the raw arguments (a str is passed as a C string); what each string argument must decode to is
+#: the string itself, under the name ARG_NAMES gives its position
+CALLS: dict[str, list[Any]] = {
+    "unlink": [f"{BASE}/unlink"],
+    "unlinkat": [AT_FDCWD, f"{BASE}/unlinkat", 0],
+    "rename": [f"{BASE}/rename-old", f"{BASE}/rename-new"],
+    "renameat": [AT_FDCWD, f"{BASE}/renameat-old", AT_FDCWD, f"{BASE}/renameat-new"],
+    "renameat2": [AT_FDCWD, f"{BASE}/renameat2-old", AT_FDCWD, f"{BASE}/renameat2-new", 0],
+    "chmod": [f"{BASE}/chmod", 0o4755],
+    "fchmodat": [AT_FDCWD, f"{BASE}/fchmodat", 0o2755],
+    "chown": [f"{BASE}/chown", 0, 0],
+    "lchown": [f"{BASE}/lchown", 0, 0],
+    "fchownat": [AT_FDCWD, f"{BASE}/fchownat", 0, 0, 0],
+    "mkdir": [f"{BASE}/mkdir", 0o755],
+    "mkdirat": [AT_FDCWD, f"{BASE}/mkdirat", 0o755],
+    "symlink": ["/etc/shadow", f"{BASE}/symlink"],
+    "symlinkat": ["/etc/shadow", AT_FDCWD, f"{BASE}/symlinkat"],
+    "link": [f"{BASE}/link-old", f"{BASE}/link-new"],
+    "linkat": [AT_FDCWD, f"{BASE}/linkat-old", AT_FDCWD, f"{BASE}/linkat-new", 0],
+    "chdir": [f"{BASE}/chdir"],
+}
+
+CHILD = """
+import ctypes, json, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for nr, args in json.load(sys.stdin):
+    libc.syscall(nr, *[a.encode() if isinstance(a, str) else ctypes.c_long(a) for a in args])
+"""
+
+
+def test_string_arguments_of_every_path_syscall() -> None:
+    from stockade.runtime.source.ebpf import EbpfSource, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    src = EbpfSource(wants=lambda t: t in CALLS or t in bpfprog.OPEN)
+    src.start()
+    try:
+        missing = set(CALLS) - src.attached
+        assert not missing, f"not attached: {missing}"
+        calls = [[bpfprog.SYSCALLS[name][0], args] for name, args in CALLS.items()]
+        marker = [bpfprog.SYSCALLS["openat"][0], [AT_FDCWD, "stk-args-done", 0, 0]]  # relative: kept
+        child = subprocess.Popen([sys.executable, "-S", "-c", CHILD], stdin=subprocess.PIPE)
+        child.communicate(json.dumps([*calls, marker]).encode())
+        seen: dict[str, dict[str, Any]] = {}
+        for ev in src.events(until=time.monotonic() + 60):
+            if ev.get("proc.pid") != child.pid:
+                continue
+            if ev.get("evt.type") in bpfprog.OPEN and ev.get("fd.nameraw") == "stk-args-done":
+                break
+            if ev.get("evt.type") in CALLS:
+                seen[str(ev["evt.type"])] = dict(ev.get("evt.args") or {})
+    finally:
+        src.stop()
+    wrong = []
+    for name, args in CALLS.items():
+        got = seen.get(name)
+        if got is None:
+            wrong.append(f"{name}: no event")
+            continue
+        for i, value in enumerate(args):
+            arg = ARG_NAMES[name][i] if i < len(ARG_NAMES[name]) else None
+            if arg is None or not isinstance(value, str):
+                continue
+            if got.get(arg) != value:
+                wrong.append(f"{name}: {arg}={got.get(arg)!r}, expected {value!r}")
+        if not str(got.get("res")).startswith("-"):
+            wrong.append(f"{name}: res={got.get('res')!r}, expected an error (ENOENT)")
+    assert not wrong, wrong
