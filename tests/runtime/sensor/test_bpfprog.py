@@ -147,7 +147,7 @@ def test_open_suffix_tests_on_words() -> None:
 def test_every_open_prints_its_path_as_part_1() -> None:
     # opens are stored as openat's arguments (dirfd, path, flags, mode): open(2)'s path is the second
     # stored value too, and the decoder takes part 1 (it printed part 0, the dirfd, and lost the path)
-    prog = bpfprog.program(1, syscalls=["open", "openat", "openat2"])
+    prog = bpfprog.program(1, syscalls=list(bpfprog.OPEN))
     for name in bpfprog.OPEN:
         exits = prog.split(f"tracepoint:syscalls:sys_exit_{name} ")[1:]
         parts = [p for p in exits if p.startswith("/@e[tid].1 ==")]

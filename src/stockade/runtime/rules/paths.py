@@ -33,7 +33,7 @@ from stockade.runtime.rules.grammar.ast import (
 )
 from stockade.runtime.rules.index import Fields
 
-OPEN_TYPES = ("open", "openat", "openat2")
+OPEN_TYPES = ("open", "openat", "openat2", "creat")  # the opens the eBPF source filters by path
 PATH_FIELDS = frozenset({"fd.name", "fd.directory", "fd.filename", "fd.nameraw"})
 _GLOB_META = "*?["
 

@@ -57,7 +57,7 @@ O_WRITE_MASK = 0o1 | 0o2 | 0o100 | 0o1000  # O_WRONLY | O_RDWR | O_CREAT | O_TRU
 
 #: name → (x86_64 number, argument kinds: "s" string, "i" integer; at most 4 kept)
 SYSCALLS: dict[str, tuple[int, str]] = {
-    "open": (2, "sii"), "openat": (257, "isii"), "openat2": (437, "is"),
+    "open": (2, "sii"), "openat": (257, "isii"), "openat2": (437, "is"), "creat": (85, "si"),
     "execve": (59, "s"), "execveat": (322, "isii"),
     "connect": (42, "i"), "accept": (43, "i"), "accept4": (288, "i"), "bind": (49, "i"),
     "unlink": (87, "s"), "unlinkat": (263, "isi"), "rename": (82, "ss"), "renameat": (264, "isis"),
@@ -75,7 +75,7 @@ SYSCALLS: dict[str, tuple[int, str]] = {
 #: the tracepoint's argument names (``events/syscalls/sys_enter_X/format``), in the syscall's order
 FIELDS: dict[str, tuple[str, ...]] = {
     "open": ("filename", "flags", "mode"), "openat": ("dfd", "filename", "flags", "mode"),
-    "openat2": ("dfd", "filename", "how"), "execve": ("filename", "argv"),
+    "openat2": ("dfd", "filename", "how"), "creat": ("pathname", "mode"), "execve": ("filename", "argv"),
     "execveat": ("fd", "filename", "argv"), "connect": ("fd", "uservaddr"),
     "accept": ("fd", "upeer_sockaddr"), "accept4": ("fd", "upeer_sockaddr"), "bind": ("fd", "umyaddr"),
     "unlink": ("pathname",), "unlinkat": ("dfd", "pathname", "flag"), "rename": ("oldname", "newname"),
@@ -99,7 +99,9 @@ FIELDS: dict[str, tuple[str, ...]] = {
 #: tracepoint names that differ from the syscall's name (``SYSCALL_DEFINE2(umount, …)`` is umount2)
 TRACEPOINT = {"umount2": "umount"}
 BY_NR = {nr: name for name, (nr, _) in SYSCALLS.items()}
-OPEN = ("open", "openat", "openat2")
+#: the opens (``creat`` is ``open`` with O_CREAT|O_WRONLY|O_TRUNC); all are stored as openat's arguments
+OPEN = ("open", "openat", "openat2", "creat")
+O_CREAT_FLAGS = 0o100 | 0o1 | 0o1000
 EXEC = ("execve", "execveat")
 NET = ("connect", "accept", "accept4", "bind")
 #: extra in-kernel filters on the enter tracepoint's arguments (the syscall is dropped unless the test holds)
@@ -218,13 +220,13 @@ def _first_word_tests(prefixes: tuple[str, ...]) -> str:
     return " || ".join(dict.fromkeys(f"({_eq('$w0', p[:8])})" for p in sorted(prefixes))) or "0"
 
 
-def _prefix_words(prefixes: tuple[str, ...]) -> str:
+def _prefix_words(prefixes: tuple[str, ...], fn: str = "args->filename") -> str:
     """The full prefix tests, for a path whose first word matched one: its next words read once and
     compared with each prefix's, no copy of the path and no string on the 512-byte stack.  A word that
     reads as zero where a prefix matched so far is kept for user space to decide (the path ended there, or
     the read ran into an unmapped page)."""
     words = max((len(p) + 7) // 8 for p in prefixes)
-    reads = "".join(f"$w{k} = *(uint64 *)uptr((uint64)args->filename + {8 * k}); " for k in range(1, words))
+    reads = "".join(f"$w{k} = *(uint64 *)uptr((uint64){fn} + {8 * k}); " for k in range(1, words))
     terms = []
     for p in sorted(prefixes):
         eqs = [f"({_eq(f'$w{k}', p[8 * k : 8 * k + 8])})" for k in range((len(p) + 7) // 8)]
@@ -286,8 +288,10 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
     the verifier give up; copying the path and running a ``strncmp`` per test on every open cost ~4 µs
     an open: BENCHMARKS.md.)"""
     nr, _kinds = SYSCALLS[name]
-    fn = "args->filename"
-    if name == "openat2":
+    fn = "args->pathname" if name == "creat" else "args->filename"
+    if name == "creat":
+        dirfd, fl, md = "(uint64)-100", f"{O_CREAT_FLAGS}", "args->mode"
+    elif name == "openat2":
         how = "((struct open_how *)args->how)"
         dirfd, fl, md = "args->dfd", f"{how}->flags", f"{how}->mode"
     elif name == "openat":
@@ -304,8 +308,8 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
         f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl};",
         f"  $w0 = *(uint64 *)uptr({fn}); $keep = ($w0 & 0xff) != 0x2f;",
         *([f"  $keep = $keep | ({writes});"] if paths is None else []),
-        f"  if (!$keep && ({_first_word_tests(prefixes)})) {{ {_prefix_words(prefixes)} }}",
-        _UNNORMAL,
+        f"  if (!$keep && ({_first_word_tests(prefixes)})) {{ {_prefix_words(prefixes, fn)} }}",
+        _UNNORMAL.replace("args->filename", fn),
         f"  if ($keep) {{ {store} }} }}",
     ]
     if subs:  # write opens: the substrings (a probe of their own: each copy of the path is 200 bytes)
@@ -316,7 +320,7 @@ def _open_enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTest
     if suffixes:  # write opens: the suffixes, on words
         lines += [
             f"{_tp('enter', name)} /{own}/ {{ $fl = (uint64){fl}; if ({writes}) {{",
-            _TAIL,
+            _TAIL.replace("args->filename", fn),
             f"  if ($ok == 0 || {_suffix_tests(suffixes)}) {{ {store} }} }} }}",
         ]
     return "\n".join(lines) + "\n"

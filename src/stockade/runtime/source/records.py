@@ -251,7 +251,7 @@ class Decoder:
         ret, raw = int(f[10]), [int(x) for x in f[11:15]]
         parts = self._take(int(h[2]), int(h[0]))
         pid = ev["proc.pid"]
-        if name in ("open", "openat", "openat2"):
+        if name in ("open", "openat", "openat2", "creat"):
             return [self._open(ev, ret, raw, parts.get(1, ""))]
         args: dict[str, Any] = {"res": ret}
         for i, arg in enumerate(ARG_NAMES.get(name, ())):
@@ -300,7 +300,9 @@ class Decoder:
             "flags": decode.open_flags(flags),
             "mode": decode.mode(mode),
         }
-        if ev["evt.type"] != "open":
+        if ev["evt.type"] == "creat":  # (Falco's creat event: fd, name, mode — its flags are implied)
+            del args["flags"]
+        elif ev["evt.type"] != "open":
             args["dirfd"] = dirfd
         ev["evt.args"] = args
         ev["fd.num"] = ret if ret >= 0 else -1
