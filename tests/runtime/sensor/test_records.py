@@ -121,3 +121,27 @@ def test_a_dup_carries_the_socket_the_kernel_read() -> None:
     # a descriptor that is no inet socket: no part, no socket fields
     ev = _dup(f, A, 7, None)
     assert "fd.type" not in ev
+
+
+def test_connect_and_accept_carry_their_own_end() -> None:
+    f = Feed()
+    low, _high = f.dec.ephemeral
+    nr = SYSCALLS["connect"][0]
+    # N ... fd family port addr proto laddr lport: the local end read from the socket at the exit
+    rec = ["N", str(nr), *f.header(A), "0", "3", "2", "443", "93.184.216.34", "6", "10.0.0.5", "40001"]
+    (ev,) = f.dec.feed(SEP.join(rec))
+    assert ev["fd.name"] == "10.0.0.5:40001->93.184.216.34:443"
+    assert (ev["fd.cip"], ev["fd.cport"]) == ("10.0.0.5", 40001) == (ev["fd.lip"], ev["fd.lport"])
+    # a dup of that socket: the decoder knows this end is the client, even on a port outside the range
+    ev = _dup(f, A, 3, SEP.join(["2", "6", "10.0.0.5", str(low - 1), "93.184.216.34", "443"]))
+    assert (ev["fd.cport"], ev["fd.sport"]) == (low - 1, 443)
+    nr = SYSCALLS["accept4"][0]
+    rec = ["N", str(nr), *f.header(B), "7", "3", "2", "40002", "10.0.0.6", "6", "10.0.0.5", "8080"]
+    (ev,) = f.dec.feed(SEP.join(rec))
+    assert ev["fd.name"] == "10.0.0.6:40002->10.0.0.5:8080"
+    assert (ev["fd.sip"], ev["fd.sport"], ev["fd.lport"], ev["fd.num"]) == ("10.0.0.5", 8080, 8080, 7)
+    # no socket (port 0): the local end stays unknown
+    nr = SYSCALLS["connect"][0]
+    rec = ["N", str(nr), *f.header(A), "-1", "4", "2", "80", "10.0.0.3", "0", "0.0.0.0", "0"]
+    (ev,) = f.dec.feed(SEP.join(rec))
+    assert ev["fd.name"] == "->10.0.0.3:80" and "fd.cport" not in ev

@@ -21,7 +21,8 @@ traced.
 
 Records (fields separated by ``\\x1f``; ``H`` = ``ts pid tid uid gid cgroup comm loginuid``), decoded by
 :mod:`stockade.runtime.source.records`: ``P tid ts idx text`` · ``S nr H ret a0 a1 a2 a3`` ·
-``N nr H ret fd family port addr proto`` (``proto``: the socket's ``sk_protocol``, 0 when unknown) ·
+``N nr H ret fd family port addr proto laddr lport`` (``proto``: the socket's ``sk_protocol``, and its
+local end, 0 when unknown) ·
 ``E H old_pid ppid tty magic ino capeff capprm capinh enter_ts`` · a dup's socket as part ``-5``
 (``family proto laddr lport raddr rport``) ·
 ``K H child_pid`` · ``X H exit_code``.  Syscall numbers are x86_64's (``asm/unistd_64.h``); tracepoint
@@ -381,19 +382,29 @@ def _exit(name: str) -> str:
         f" if ($e.1 == {nr}) {{ $ts = $e.0;\n"
     )
     if name in NET:
-        nfmt = f"N{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld", "%lld", "%d", "%d", "%s", "%d"]) + "\\n"
+        nfmt = (
+            f"N{SEP}%d{SEP}{HDR_FMT}{SEP}"
+            + SEP.join(["%lld", "%lld", "%d", "%d", "%s", "%d", "%s", "%d"])
+            + "\\n"
+        )
         sock = _socket("args->ret" if name.startswith("accept") else "$e.2")
-        proto = "$proto = (uint64)0; if ($sk != 0) { $proto = $sk->sk_protocol; }\n"
+        # the socket's protocol and its local end (the client's for a connect, the server's for an accept;
+        # 0 when there is no socket: the decoder then leaves that end unknown)
+        proto = (
+            "$proto = (uint64)0; $lport = (uint64)0;"
+            " if ($sk != 0) { $proto = $sk->sk_protocol; $lport = $sk->__sk_common.skc_num; }\n"
+        )
         port = "((($sa->sin_port & 0xff) << 8) | ($sa->sin_port >> 8))"
         port6 = "((($s6->sin6_port & 0xff) << 8) | ($s6->sin6_port >> 8))"
         return head + (
             "  if ($e.3 != 0) { $sa = (struct sockaddr_in *)uptr($e.3); $fam = $sa->sin_family;\n"
             f"  {sock}  {proto}"
             f'    if ($fam == 2) {{ printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port},'
-            " ntop($sa->sin_addr.s_addr), $proto); }\n"
+            " ntop($sa->sin_addr.s_addr), $proto, ntop($sk->__sk_common.skc_rcv_saddr), $lport); }\n"
             "    if ($fam == 10) { $s6 = (struct sockaddr_in6 *)uptr($e.3);\n"
             f'      printf("{nfmt}", {nr}, {HDR_ARGS}, args->ret, (int64)$e.2, $fam, {port6},'
-            " ntop($s6->sin6_addr.in6_u.u6_addr8), $proto); }\n"
+            " ntop($s6->sin6_addr.in6_u.u6_addr8), $proto,"
+            " ntop($sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8), $lport); }\n"
             "  } } }\n"
         )
     sfmt = f"S{SEP}%d{SEP}{HDR_FMT}{SEP}" + SEP.join(["%lld"] * 5) + "\\n"

@@ -97,7 +97,9 @@ class Decoder:
         self.parts: dict[tuple[int, int], dict[int, str]] = {}
         #: pid → (deadline, E record fields, events of that pid that arrived after it)
         self.pending: dict[int, tuple[int, list[str], list[Event]]] = {}
-        self.sockets: dict[tuple[int, int], Event] = {}
+        #: (pid, fd) → the fd.* fields of an inet socket the decoder saw connected, accepted or bound, and
+        #: whether its own end is the client (a connect), the server (an accept) or not known (a bind)
+        self.sockets: dict[tuple[int, int], tuple[Event, bool | None]] = {}
         self.seq = 0
         #: pid → working directory, followed through fork (inherited), chdir (joined lexically, as libsinsp
         #: does) and fchdir (read from /proc); a process not seen before is read from /proc/PID/cwd once
@@ -278,14 +280,14 @@ class Decoder:
         if name == "memfd_create" and ret >= 0:
             ev["fd.num"], ev["fd.type"], ev["fd.name"] = ret, "memfd", f"memfd:{args.get('name', '')}"
         if name in ("dup2", "dup3"):
-            known = self.sockets.get((pid, int(args.get("oldfd", -1))))
-            sock = _dup_socket(parts.get(DUP_SOCKET), known, self.ephemeral) or known
+            known, client = self.sockets.get((pid, int(args.get("oldfd", -1))), (None, None))
+            sock = _dup_socket(parts.get(DUP_SOCKET), client, self.ephemeral) or known
             if sock:
                 ev.update(sock)
                 self._name(ev)
             ev["fd.num"] = ret
         if name == "listen":
-            sock = self.sockets.get((pid, int(args["fd"])))
+            sock, _client = self.sockets.get((pid, int(args["fd"])), (None, None))
             if sock:
                 ev.update(sock)
         return [ev]
@@ -323,11 +325,17 @@ class Decoder:
         l4 = L4PROTO.get(int(f[15])) if len(f) > 15 else None
         if l4 is not None:
             ev["fd.l4proto"] = l4
+        # the socket's own end, read from it at the exit (the client's for a connect, the server's for an
+        # accept); port 0: no socket, or not bound yet
+        laddr, lport = (f[16], int(f[17])) if len(f) > 17 else ("", 0)
+        local = f"{laddr}:{lport}" if lport else ""
         if name == "connect":
             ev["fd.num"] = fd
             ev.update({"fd.sip": addr, "fd.sport": port, "fd.rip": addr, "fd.rport": port})
-            ev["fd.name"] = f"->{addr}:{port}"
-            ev["evt.args"] = {"res": ret, "tuple": f"->{addr}:{port}", "fd": fd}
+            if local:
+                ev.update({"fd.cip": laddr, "fd.cport": lport, "fd.lip": laddr, "fd.lport": lport})
+            ev["fd.name"] = f"{local}->{addr}:{port}"
+            ev["evt.args"] = {"res": ret, "tuple": ev["fd.name"], "fd": fd}
         elif name == "bind":
             ev["fd.num"] = fd
             ev.update({"fd.sip": addr, "fd.sport": port, "fd.lip": addr, "fd.lport": port})
@@ -336,15 +344,18 @@ class Decoder:
         else:  # accept: the peer is the client
             ev["fd.num"] = ret
             ev.update({"fd.cip": addr, "fd.cport": port, "fd.rip": addr, "fd.rport": port})
-            ev["fd.name"] = f"{addr}:{port}->"
-            ev["evt.args"] = {"fd": ret, "tuple": f"{addr}:{port}->"}
+            if local:
+                ev.update({"fd.sip": laddr, "fd.sport": lport, "fd.lip": laddr, "fd.lport": lport})
+            ev["fd.name"] = f"{addr}:{port}->{local}"
+            ev["evt.args"] = {"fd": ret, "tuple": ev["fd.name"]}
         self._name(ev)
         if ret >= 0 or ret == -115:  # EINPROGRESS
             key_fd = ret if name.startswith("accept") else fd
             sock = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
             if len(self.sockets) > 65536:
                 self.sockets.clear()
-            self.sockets[(ev["proc.pid"], key_fd)] = sock
+            client = True if name == "connect" else False if name.startswith("accept") else None
+            self.sockets[(ev["proc.pid"], key_fd)] = (sock, client)
         return [ev]
 
     def _retry_pending(self, key: tuple[int, int]) -> list[Event]:
@@ -432,11 +443,12 @@ def _ephemeral_ports() -> tuple[int, int]:
         return 32768, 60999  # the kernel's default
 
 
-def _dup_socket(part: str | None, known: Event | None, ephemeral: tuple[int, int]) -> Event | None:
+def _dup_socket(part: str | None, client: bool | None, ephemeral: tuple[int, int]) -> Event | None:
     """The ``fd.*`` fields of the inet socket a dup copied, as the kernel had it at the dup
     (``family proto laddr lport raddr rport``).  Which end is the client comes from the connect or accept
-    the decoder saw for it; for a socket it did not see (created before the sensor started, or by a call
-    not traced), this end is the client when its port is in the ephemeral range."""
+    the decoder saw for it (``client``); for a socket it did not see (created before the sensor started,
+    or by a call not traced) or only saw bound, this end is the client when its port is in the ephemeral
+    range."""
     if not part:
         return None
     try:
@@ -446,11 +458,7 @@ def _dup_socket(part: str | None, known: Event | None, ephemeral: tuple[int, int
         l4 = L4PROTO.get(int(proto))
     except (ValueError, KeyError):
         return None
-    if known is not None and "fd.cip" in known:  # an accept: this end is the server
-        client = False
-    elif known is not None and "fd.sip" in known and "fd.lip" not in known:  # a connect
-        client = True
-    else:
+    if client is None:
         client = ephemeral[0] <= lport <= ephemeral[1]
     cip, cport, sip, sport = (laddr, lport, raddr, rport) if client else (raddr, rport, laddr, lport)
     out: Event = {
