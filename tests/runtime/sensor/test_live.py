@@ -218,6 +218,25 @@ def test_netcat_from_container_to_loopback(watch: Watch, podman: Podman, contain
     assert a["output_fields"]["fd.name"].endswith(f"->127.0.0.1:{port}")
 
 
+def test_packet_socket_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
+    """busybox arping opens an AF_PACKET socket (whether or not the container may: the rule looks at the
+    call); the socket's family must reach the rule by name, as Falco renders it (it used to be 17, so the
+    upstream rule could not fire), and ``%evt.args`` is rendered as Falco's ``name=value`` text."""
+    cid, _image = container
+    podman("exec", "stk-sensor-c1", "/bin/busybox", "arping", "-c", "1", "-w", "1", "-I", "lo", "127.0.0.1",
+           check=False)  # fmt: skip
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Packet socket created in container")(a)
+            and "arping" in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
+    socks = [e for e in watch.events() if e.get("evt.type") == "socket" and e.get("proc.name") == "busybox"]
+    assert socks and socks[-1]["container.id"] == cid[:12]
+    assert "socket_info=res=" in a["output"] and "domain=AF_PACKET" in a["output"]
+
+
 def test_ssh_to_a_non_standard_port(watch: Watch, tmp_path: Path) -> None:
     """Upstream "Disallowed SSH Connection Non Standard Port" needs fd.l4proto, read from the socket in
     the kernel: a program called ssh connecting out to port 443 (non-blocking: EINPROGRESS is enough)."""

@@ -46,7 +46,13 @@ CALLS: dict[str, list[Any]] = {
     "memfd_create": ["stk-memfd", 0],  # (succeeds: a memory file, gone with the process)
 }
 #: calls that succeed
-SUCCEED = frozenset({"memfd_create"})
+SUCCEED = frozenset({"memfd_create", "socket"})
+#: integer arguments, and how the rules see them (Falco renders these by name)
+RENDERED: dict[str, tuple[list[Any], dict[str, Any]]] = {
+    "socket": ([17, 3, 0], {"domain": "AF_PACKET"}),
+    "ptrace": ([16, 999999, 0, 0], {"request": "PTRACE_ATTACH", "pid": 999999}),
+    "setresuid": ([-1, -1, -1], {"ruid": -1, "euid": -1, "suid": -1}),
+}
 
 CHILD = """
 import ctypes, json, sys
@@ -62,13 +68,14 @@ def test_string_arguments_of_every_path_syscall() -> None:
     reason = unavailable_reason()
     if reason:
         pytest.skip(f"eBPF sensor cannot run: {reason}")
-    src = EbpfSource(wants=lambda t: t in CALLS or t in bpfprog.OPEN)
+    src = EbpfSource(wants=lambda t: t in CALLS or t in RENDERED or t in bpfprog.OPEN)
     src.start()
     try:
         # (init_module/finit_module have no tracepoint on a kernel without module support)
         missing = set(CALLS) - src.attached - src.missing
         assert not missing, f"not attached: {missing}"
         calls = [[bpfprog.SYSCALLS[name][0], args] for name, args in CALLS.items()]
+        calls += [[bpfprog.SYSCALLS[name][0], args] for name, (args, _want) in RENDERED.items()]
         marker = [bpfprog.SYSCALLS["openat"][0], [AT_FDCWD, "stk-args-done", 0, 0]]  # relative: kept
         child = subprocess.Popen([sys.executable, "-S", "-c", CHILD], stdin=subprocess.PIPE)
         child.communicate(json.dumps([*calls, marker]).encode())
@@ -78,7 +85,7 @@ def test_string_arguments_of_every_path_syscall() -> None:
                 continue
             if ev.get("evt.type") in bpfprog.OPEN and ev.get("fd.nameraw") == "stk-args-done":
                 break
-            if ev.get("evt.type") in CALLS:
+            if ev.get("evt.type") in CALLS or ev.get("evt.type") in RENDERED:
                 seen[str(ev["evt.type"])] = dict(ev.get("evt.args") or {})
     finally:
         src.stop()
@@ -99,6 +106,9 @@ def test_string_arguments_of_every_path_syscall() -> None:
         failed = str(got.get("res")).startswith("-")
         if failed == (name in SUCCEED):
             wrong.append(f"{name}: res={got.get('res')!r}")
+    for name, (_args, want) in RENDERED.items():
+        got = seen.get(name, {})
+        wrong += [f"{name}: {k}={got.get(k)!r}, expected {v!r}" for k, v in want.items() if got.get(k) != v]
     assert not wrong, wrong
 
 

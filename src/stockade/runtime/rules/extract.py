@@ -529,6 +529,8 @@ def extractor(name: str, arg: str | None) -> Extract:
         return Extract(name, t, None, key_getter(key))
     if name == "proc.args":
         return Extract(name, t, None, _proc_args)
+    if name == "evt.args":  # the event keeps its arguments as a mapping under this very key: never cached
+        return Extract(name, t, None, _evt_args_str, derive=_evt_args_str, deps=DEPS.get(name))
     derive = _SIMPLE_DERIVED.get(name)
     if derive is not None:
         return Extract(

@@ -267,6 +267,8 @@ class Decoder:
                 args[arg] = decode.mode(raw[i])
             elif arg == "request":
                 args[arg] = decode.ptrace_request(raw[i])
+            elif arg == "domain":  # socket(2): Falco renders the family by name ("AF_PACKET")
+                args[arg] = decode.socket_family(raw[i])
             else:
                 args[arg] = raw[i]
         ev["evt.rawres"] = ret
