@@ -237,6 +237,79 @@ def test_packet_socket_in_container(watch: Watch, podman: Podman, container: tup
     assert "socket_info=res=" in a["output"] and "domain=AF_PACKET" in a["output"]
 
 
+PTRACE = "import ctypes; ctypes.CDLL(None).ptrace({}, {}, 0, 0)  # {}"
+
+#: upstream stable rules, each from a real process on the host: (rule, command, text its command line has)
+HOST_CASES = [
+    (
+        "Create Hardlink Over Sensitive Files",
+        [
+            sys.executable,
+            "-c",
+            "import os\ntry: os.link('/etc/shadow', '/nonexist-stk/l')\nexcept OSError: pass",
+        ],
+        "os.link",
+    ),
+    ("PTRACE anti-debug attempt", [sys.executable, "-c", PTRACE.format(0, 0, "stk-traceme")], "stk-traceme"),
+    (
+        "PTRACE attached to process",
+        [sys.executable, "-c", PTRACE.format(16, 999999, "stk-attach")],
+        "stk-attach",
+    ),
+    ("Find AWS Credentials", ["find", "/nonexist-stk/.aws/credentials"], "/nonexist-stk/.aws/credentials"),
+    ("Search Private Keys or Passwords", ["grep", "-r", "BEGIN PRIVATE", "/nonexist-stk"], "BEGIN PRIVATE"),
+    ("Remove Bulk Data from Disk", ["shred", "--version"], "shred --version"),
+]
+
+
+@pytest.mark.parametrize(("rule", "cmd", "marker"), HOST_CASES, ids=[c[0] for c in HOST_CASES])
+def test_upstream_rule_from_a_host_process(watch: Watch, rule: str, cmd: list[str], marker: str) -> None:
+    subprocess.run(cmd, check=False, capture_output=True)
+    a = watch.wait_for(lambda a: a["rule"] == rule and marker in a["output_fields"].get("proc.cmdline", ""))
+    assert a is not None, watch.alerts()[-5:]
+
+
+def test_execution_from_dev_shm(watch: Watch) -> None:
+    exe = Path(tempfile.mkdtemp(prefix="stk-", dir="/dev/shm")) / "stk-shm-true"
+    try:
+        shutil.copy("/bin/true", exe)
+        subprocess.run([str(exe), "stk-shm"], check=True)
+        a = watch.wait_for(
+            lambda a: (
+                a["rule"] == "Execution from /dev/shm" and "stk-shm" in a["output_fields"]["proc.cmdline"]
+            )
+        )
+        assert a is not None, watch.alerts()[-5:]
+    finally:
+        shutil.rmtree(exe.parent, ignore_errors=True)
+
+
+def test_clear_log_activities_through_the_kernel_filter(podman: Podman, tmp_path: Path) -> None:
+    """The upstream stable rules alone, without --record, so the kernel keeps only the opens their paths
+    can match: a log file named like one (``syslog``, in a private directory below /var/log) opened with
+    O_TRUNC passes the kernel's suffix test on words, and "Clear Log Activities" fires."""
+    from tests.runtime.sensor.conftest import UPSTREAM, skip_reason
+
+    reason = skip_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    w = Watch(tmp_path, podman, ["--rules", str(UPSTREAM[0]), "--source", "ebpf"], record=False)
+    d = Path(tempfile.mkdtemp(prefix="stk-", dir="/var/log"))
+    try:
+        code = f"open({str(d / 'syslog')!r}, 'w')  # stk-clear-log"
+        subprocess.run([sys.executable, "-c", code], check=True)
+        a = w.wait_for(
+            lambda a: (
+                _rule("Clear Log Activities", **{"fd.name": str(d / "syslog")})(a)
+                and "stk-clear-log" in a["output_fields"].get("proc.cmdline", "")
+            )
+        )
+        assert a is not None, w.alerts()[-5:]
+    finally:
+        w.stop()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def test_ssh_to_a_non_standard_port(watch: Watch, tmp_path: Path) -> None:
     """Upstream "Disallowed SSH Connection Non Standard Port" needs fd.l4proto, read from the socket in
     the kernel: a program called ssh connecting out to port 443 (non-blocking: EINPROGRESS is enough)."""
@@ -247,6 +320,22 @@ def test_ssh_to_a_non_standard_port(watch: Watch, tmp_path: Path) -> None:
     a = watch.wait_for(_rule("Disallowed SSH Connection Non Standard Port", **{"fd.rport": 443}))
     assert a is not None, watch.alerts()[-5:]
     assert a["output_fields"]["fd.l4proto"] == "tcp"
+
+
+def test_server_reads_shadow_after_startup(watch: Watch, tmp_path: Path) -> None:
+    """Upstream "Read sensitive file trusted after startup": a program called nginx (a server by the
+    rules' lists) reads /etc/shadow more than five seconds after it started (``proc.duration``)."""
+    nginx = tmp_path / "nginx"
+    nginx.symlink_to(os.path.realpath(sys.executable))
+    code = "import time; time.sleep(5.5); open('/etc/shadow').read()  # stk-nginx"
+    subprocess.run([str(nginx), "-c", code], check=True)
+    a = watch.wait_for(
+        lambda a: (
+            _rule("Read sensitive file trusted after startup", **{"fd.name": "/etc/shadow"})(a)
+            and "stk-nginx" in a["output_fields"].get("proc.cmdline", "")
+        )
+    )
+    assert a is not None, watch.alerts()[-5:]
 
 
 def test_drift_binary_in_container(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
