@@ -30,6 +30,20 @@ def _rule(name: str, **fields: Any) -> Any:
     return pred
 
 
+def _alert(watch: Watch, rule: str, marker: str, **fields: Any) -> dict[str, Any] | None:
+    """The alert of ``rule`` (with ``fields``) for a process whose command line has ``marker``."""
+    return watch.wait_for(
+        lambda a: _rule(rule, **fields)(a) and marker in a["output_fields"].get("proc.cmdline", "")
+    )
+
+
+def _run_as(tmp_path: Path, name: str, code: str) -> None:
+    """Run Python ``code`` as a program called ``name`` (a symlink to the interpreter)."""
+    exe = tmp_path / name
+    exe.symlink_to(os.path.realpath(sys.executable))
+    subprocess.run([str(exe), "-c", code], check=True)
+
+
 def test_read_shadow_by_untrusted_program(watch: Watch) -> None:
     marker = "stk-shadow-reader"
     subprocess.run([sys.executable, "-c", f"open('/etc/shadow').read()  # {marker}"], check=True)
@@ -265,7 +279,7 @@ HOST_CASES = [
 @pytest.mark.parametrize(("rule", "cmd", "marker"), HOST_CASES, ids=[c[0] for c in HOST_CASES])
 def test_upstream_rule_from_a_host_process(watch: Watch, rule: str, cmd: list[str], marker: str) -> None:
     subprocess.run(cmd, check=False, capture_output=True)
-    a = watch.wait_for(lambda a: a["rule"] == rule and marker in a["output_fields"].get("proc.cmdline", ""))
+    a = _alert(watch, rule, marker)
     assert a is not None, watch.alerts()[-5:]
 
 
@@ -325,16 +339,69 @@ def test_ssh_to_a_non_standard_port(watch: Watch, tmp_path: Path) -> None:
 def test_server_reads_shadow_after_startup(watch: Watch, tmp_path: Path) -> None:
     """Upstream "Read sensitive file trusted after startup": a program called nginx (a server by the
     rules' lists) reads /etc/shadow more than five seconds after it started (``proc.duration``)."""
-    nginx = tmp_path / "nginx"
-    nginx.symlink_to(os.path.realpath(sys.executable))
-    code = "import time; time.sleep(5.5); open('/etc/shadow').read()  # stk-nginx"
-    subprocess.run([str(nginx), "-c", code], check=True)
-    a = watch.wait_for(
-        lambda a: (
-            _rule("Read sensitive file trusted after startup", **{"fd.name": "/etc/shadow"})(a)
-            and "stk-nginx" in a["output_fields"].get("proc.cmdline", "")
-        )
+    _run_as(tmp_path, "nginx", "import time; time.sleep(5.5); open('/etc/shadow').read()  # stk-nginx")
+    a = _alert(watch, "Read sensitive file trusted after startup", "stk-nginx", **{"fd.name": "/etc/shadow"})
+    assert a is not None, watch.alerts()[-5:]
+
+
+def test_shell_spawned_by_a_server(watch: Watch, tmp_path: Path) -> None:
+    """Upstream "Run shell untrusted": a shell whose ancestor is a server (a program called nginx)."""
+    _run_as(
+        tmp_path, "nginx", "import subprocess; subprocess.run(['sh', '-c', 'true  # stk-untrusted-shell'])"
     )
+    a = _alert(watch, "Run shell untrusted", "stk-untrusted-shell")
+    assert a is not None, watch.alerts()[-5:]
+
+
+def test_system_user_interactive(watch: Watch, tmp_path: Path) -> None:
+    """Upstream "System user interactive": a program called login run as ``nobody``."""
+    login = Path(tempfile.mkdtemp(prefix="stk-", dir="/dev/shm")) / "login"  # (a directory nobody can enter)
+    login.parent.chmod(0o755)
+    shutil.copy("/bin/true", login)
+    code = f"import os; os.setgid(65534); os.setuid(65534); os.execv({str(login)!r}, ['login', 'stk-user'])"
+    try:
+        subprocess.run([sys.executable, "-c", code], check=True)
+        a = _alert(watch, "System user interactive", "stk-user", **{"user.name": "nobody"})
+        assert a is not None, watch.alerts()[-5:]
+    finally:
+        shutil.rmtree(login.parent, ignore_errors=True)
+
+
+def _privileged(podman: Podman, image: str, *commands: str) -> None:
+    """Run each shell command in a fresh privileged container (host network), then remove it."""
+    name = "stk-sensor-priv"
+    podman("run", "-d", "--privileged", "--network", "host", "--name", name, image, "/bin/sleep", "600")
+    try:
+        for command in commands:
+            podman("exec", name, "/bin/sh", "-c", command, check=False)
+    finally:
+        podman("rm", "-f", "-t", "0", name, check=False)
+
+
+def test_privileged_container_rules(watch: Watch, podman: Podman, container: tuple[str, str]) -> None:
+    """Upstream "Debugfs Launched in Privileged Container" and "Detect release_agent File Container
+    Escapes": they need the container's inspected ``container.privileged``, and the second
+    ``thread.cap_effective`` on an open (thread state: it used to be on execs only, so that rule could
+    never fire from the sensor)."""
+    _privileged(
+        podman, container[1], "ln -s /bin/busybox /tmp/debugfs; /tmp/debugfs", "echo 1 > /tmp/release_agent"
+    )
+    for rule in ("Debugfs Launched in Privileged Container", "Detect release_agent File Container Escapes"):
+        a = watch.wait_for(_rule(rule))
+        assert a is not None, (rule, watch.alerts()[-5:])
+
+
+def test_kernel_module_from_a_privileged_container(
+    watch: Watch, podman: Podman, container: tuple[str, str]
+) -> None:
+    """Upstream "Linux Kernel Module Injection Detected": init_module/finit_module with CAP_SYS_MODULE in
+    a container (a module image the kernel refuses — not an ELF file: the call is what the rule sees)."""
+    from stockade.runtime.source import bpfprog
+
+    if not {"init_module", "finit_module"} & bpfprog.attachable():
+        pytest.skip("this kernel has no module support (no init_module/finit_module tracepoints; ENOSYS)")
+    _privileged(podman, container[1], "echo stk > /tmp/stk.ko; /bin/busybox insmod /tmp/stk.ko")
+    a = watch.wait_for(_rule("Linux Kernel Module Injection Detected"))
     assert a is not None, watch.alerts()[-5:]
 
 

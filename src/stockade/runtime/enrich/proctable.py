@@ -6,15 +6,34 @@ for every event, so even events of processes that started before the sensor carr
 
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any
 
 from stockade.model.event import Event
 from stockade.runtime import procfs
+from stockade.runtime.source import decode
 
 MAX_ANCESTORS = 8
 Entry = dict[str, Any]
-_PROC_KEYS = ("proc.exe", "proc.exepath", "proc.args", "proc.tty", "proc.ppid", "proc.cwd", "proc.start_ts")
+#: thread state every event of a process carries, as in Falco (the capabilities as of its exec, or as
+#: /proc had them when the table first saw it; capset(2) and setuid(2) after that are not followed)
+_CAP_KEYS = ("thread.cap_effective", "thread.cap_permitted", "thread.cap_inheritable")
+_PROC_KEYS = (
+    "proc.exe", "proc.exepath", "proc.args", "proc.tty", "proc.ppid", "proc.cwd", "proc.start_ts", *_CAP_KEYS,
+)  # fmt: skip
+_STATUS_CAPS = {b"CapEff": "cap_effective", b"CapPrm": "cap_permitted", b"CapInh": "cap_inheritable"}
+
+
+def _caps_from_status(pid: int) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for line in (procfs.read(f"/proc/{pid}/status") or b"").splitlines():
+        key, _, value = line.partition(b":")
+        name = _STATUS_CAPS.get(key)
+        if name is not None:
+            with contextlib.suppress(ValueError):  # (a line the kernel did not write: no value)
+                out[name] = decode.caps(int(value.strip(), 16))
+    return out
 
 
 def from_proc(pid: int) -> Entry | None:
@@ -35,6 +54,7 @@ def from_proc(pid: int) -> Entry | None:
         "exepath": exepath,
         "args": argv[1:],
         "loginuid": lu if lu != 4294967295 else -1,
+        **_caps_from_status(pid),
     }
 
 
@@ -76,6 +96,7 @@ class ProcTable:
                 "loginuid": ev.get("user.loginuid", -1),
                 "cwd": ev.get("proc.cwd"),
                 "start_ts": ev.get("evt.time"),
+                **{k.split(".", 1)[1]: ev[k] for k in _CAP_KEYS if k in ev},
             }
         elif t == "clone":
             child = ev.get("evt.rawres")
