@@ -1,5 +1,5 @@
 """Reading ``/proc/PID``: files and links that vanish with the process (None then), and the fields of
-``stat`` and ``cmdline`` (proc(5))."""
+``stat``, ``status`` and ``cmdline`` (proc(5))."""
 
 from __future__ import annotations
 
@@ -31,3 +31,12 @@ def stat_fields(raw: bytes) -> tuple[str, list[str]]:
 def argv(raw: bytes) -> list[str]:
     """The arguments of a ``/proc/PID/cmdline`` (NUL-terminated strings)."""
     return [a.decode(errors="replace") for a in raw.split(b"\0")[:-1]]
+
+
+def status(raw: bytes) -> dict[str, str]:
+    """The ``Key: value`` lines of a ``/proc/PID/status`` file."""
+    out = {}
+    for line in raw.decode(errors="replace").splitlines():
+        k, _, v = line.partition(":")
+        out[k] = v.strip()
+    return out

@@ -6,7 +6,6 @@ for every event, so even events of processes that started before the sensor carr
 
 from __future__ import annotations
 
-import contextlib
 import os
 from typing import Any
 
@@ -22,18 +21,14 @@ _CAP_KEYS = ("thread.cap_effective", "thread.cap_permitted", "thread.cap_inherit
 _PROC_KEYS = (
     "proc.exe", "proc.exepath", "proc.args", "proc.tty", "proc.ppid", "proc.cwd", "proc.start_ts", *_CAP_KEYS,
 )  # fmt: skip
-_STATUS_CAPS = {b"CapEff": "cap_effective", b"CapPrm": "cap_permitted", b"CapInh": "cap_inheritable"}
 
 
 def _caps_from_status(pid: int) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for line in (procfs.read(f"/proc/{pid}/status") or b"").splitlines():
-        key, _, value = line.partition(b":")
-        name = _STATUS_CAPS.get(key)
-        if name is not None:
-            with contextlib.suppress(ValueError):  # (a line the kernel did not write: no value)
-                out[name] = decode.caps(int(value.strip(), 16))
-    return out
+    """The process's capabilities as table entries (``cap_effective`` …), or none when it is gone."""
+    raw = procfs.read(f"/proc/{pid}/status")
+    if raw is None:
+        return {}
+    return {k.split(".", 1)[1]: v for k, v in decode.status_caps(procfs.status(raw)).items()}
 
 
 def from_proc(pid: int) -> Entry | None:

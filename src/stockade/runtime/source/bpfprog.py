@@ -170,11 +170,12 @@ def _store(nr: int, vals: list[str]) -> str:
 #: it eight bytes at a time and stopping at its NUL; byte-parallel tests ("SWAR": a byte of x is zero where
 #: ``(x - 0x01…) & ~x & 0x80…`` has its top bit: no false negatives, and the lowest flag is exact) over the
 #: word and the word shifted by one byte, and the pair across two words.  A word that reads as zero is the
-#: end of the path, or runs into an unreadable page: its bytes are then read one at a time.
-#: (``strcontains`` would cost ~0.75 µs per call: bpftrace 0.17 runs it over all BPFTRACE_STRLEN bytes.)
+#: end of the path, or runs into an unreadable page: its bytes are then read one at a time.  The first word
+#: is ``$w0``, already read by the probe; each word is read once.  (``strcontains`` would cost ~0.75 µs
+#: per call: bpftrace 0.17 runs it over all BPFTRACE_STRLEN bytes.)
 _UNNORMAL = """  $len = (uint64)0;
-  if (!$keep) { $p = (uint64)args->filename; $i = (uint64)0; $prev = (uint64)0; $done = 0;
-    while ($i < 25) { $w = *(uint64 *)uptr($p + $i * 8);
+  if (!$keep) { $p = (uint64)args->filename; $i = (uint64)0; $prev = (uint64)0; $done = 0; $w = $w0;
+    while ($i < 25) {
       if ($w == 0) { $j = (uint64)0;
         while ($j < 8) { $c = *(uint8 *)uptr($p + $i * 8 + $j); if ($c == 0) { break; }
           if (($prev == 0x2f || $prev == 0x2e) && ($c == 0x2e || ($prev == 0x2f && $c == 0x2f))) {
@@ -194,7 +195,7 @@ _UNNORMAL = """  $len = (uint64)0;
         $len = $i * 8 + ($z > 0x80) + ($z > 0x8000) + ($z > 0x800000) + ($z > 0x80000000)
           + ($z > 0x8000000000) + ($z > 0x800000000000) + ($z > 0x80000000000000);
         $done = 1; break; }
-      $prev = $w >> 56; $i++; }
+      $prev = $w >> 56; $i++; $w = *(uint64 *)uptr($p + $i * 8); }
     if (!$done) { $keep = 1; } }"""
 
 
@@ -254,20 +255,20 @@ def _suffix_tests(suffixes: tuple[str, ...]) -> str:
 
 
 #: a write open's path length (``$len``) and last eight bytes (``$tl``), for the suffix tests: a NUL
-#: search eight bytes at a time ("SWAR", as in :data:`_UNNORMAL`), then one read at the end (for a path
-#: shorter than eight bytes, its bytes from the first word with zeros before them).  A word that reads as
-#: zero is the end of the path if its first byte is NUL; otherwise the read ran into an unmapped page and
-#: the length is unknown (``$ok`` = 0: the open is kept).
+#: search eight bytes at a time ("SWAR", as in :data:`_UNNORMAL`; each word read once), then one read at
+#: the end (for a path shorter than eight bytes, its bytes from the first word with zeros before them).
+#: A word that reads as zero is the end of the path if its first byte is NUL; otherwise the read ran into
+#: an unmapped page and the length is unknown (``$ok`` = 0: the open is kept).
 _TAIL = """  $p = (uint64)args->filename; $i = (uint64)0; $len = (uint64)0; $ok = 0;
-  $w0 = *(uint64 *)uptr($p);
-  while ($i < 25) { $w = *(uint64 *)uptr($p + $i * 8);
+  $w0 = *(uint64 *)uptr($p); $w = $w0;
+  while ($i < 25) {
     if ($w == 0) { $c = *(uint8 *)uptr($p + $i * 8); if ($c == 0) { $len = $i * 8; $ok = 1; } break; }
     $z = ($w - 0x0101010101010101) & ~$w & 0x8080808080808080;
     if ($z != 0) { $z = $z & (~$z + 1);
       $len = $i * 8 + ($z > 0x80) + ($z > 0x8000) + ($z > 0x800000) + ($z > 0x80000000)
         + ($z > 0x8000000000) + ($z > 0x800000000000) + ($z > 0x80000000000000);
       $ok = 1; break; }
-    $i++; }
+    $i++; $w = *(uint64 *)uptr($p + $i * 8); }
   $sh = $len < 8; $tl = *(uint64 *)uptr($p + $len - 8);
   $tl = $tl * (1 - $sh) + (($w0 & ((1 << (($len * 8) & 63)) - 1)) << (((8 - $len) & 7) * 8)) * $sh;"""
 

@@ -127,6 +127,19 @@ def caps(v: int) -> str:
     return " ".join(n for i, n in enumerate(CAPS) if v >> i & 1)
 
 
+def status_caps(status: dict[str, str]) -> dict[str, str]:
+    """``thread.cap_effective`` / ``…permitted`` / ``…inheritable`` from ``/proc/PID/status`` fields (its
+    ``CapEff``/``CapPrm``/``CapInh`` hex masks; a missing or unreadable one is no capability)."""
+    out = {}
+    for key, field in (("CapEff", "effective"), ("CapPrm", "permitted"), ("CapInh", "inheritable")):
+        try:
+            mask = int(status.get(key, "0"), 16)
+        except ValueError:
+            mask = 0
+        out[f"thread.cap_{field}"] = caps(mask)
+    return out
+
+
 def res(ret: int) -> str:
     if ret >= 0:
         return "SUCCESS"

@@ -124,14 +124,6 @@ def fs_magic(path: str) -> int | None:
     return int.from_bytes(buf.raw[: ctypes.sizeof(ctypes.c_long)], "little", signed=False)
 
 
-def _status(text: str) -> dict[str, str]:
-    out = {}
-    for line in text.splitlines():
-        k, _, v = line.partition(":")
-        out[k] = v.strip()
-    return out
-
-
 def exec_event(pid: int, tid: int, ts: int) -> Event | None:
     """An ``execve`` event for a process that just executed, from ``/proc/PID``; None if it is gone."""
     stat = procfs.read(f"/proc/{pid}/stat")
@@ -140,7 +132,7 @@ def exec_event(pid: int, tid: int, ts: int) -> Event | None:
     if stat is None or status is None or cmdline is None:
         return None
     comm, rest = procfs.stat_fields(stat)
-    st = _status(status.decode(errors="replace"))
+    st = procfs.status(status)
     uids = [int(x) for x in st.get("Uid", "-1").split()]
     gids = [int(x) for x in st.get("Gid", "-1").split()]
     argv = procfs.argv(cmdline)
@@ -177,9 +169,7 @@ def exec_event(pid: int, tid: int, ts: int) -> Event | None:
         "user.uid": uids[0],
         "group.gid": gids[0],
         "user.loginuid": loginuid,
-        "thread.cap_effective": decode.caps(int(st.get("CapEff", "0"), 16)),
-        "thread.cap_permitted": decode.caps(int(st.get("CapPrm", "0"), 16)),
-        "thread.cap_inheritable": decode.caps(int(st.get("CapInh", "0"), 16)),
+        **decode.status_caps(st),
         K_CGROUP_PATH: cgpath,
         K_OVERLAY: fs_magic(f"/proc/{pid}/exe") == OVERLAYFS_MAGIC,
     }

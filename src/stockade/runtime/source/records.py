@@ -16,7 +16,7 @@ from typing import Any
 from stockade.model.event import Event
 from stockade.runtime import procfs
 from stockade.runtime.source import decode
-from stockade.runtime.source.bpfprog import BY_NR
+from stockade.runtime.source.bpfprog import BY_NR, OPEN
 from stockade.runtime.source.names import NameCache
 
 OVERLAYFS_MAGIC = 0x794C7630
@@ -253,7 +253,7 @@ class Decoder:
         ret, raw = int(f[10]), [int(x) for x in f[11:15]]
         parts = self._take(int(h[2]), int(h[0]))
         pid = ev["proc.pid"]
-        if name in ("open", "openat", "openat2", "creat"):
+        if name in OPEN:
             return [self._open(ev, ret, raw, parts.get(1, ""))]
         args: dict[str, Any] = {"res": ret}
         for i, arg in enumerate(ARG_NAMES.get(name, ())):
