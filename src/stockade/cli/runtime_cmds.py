@@ -131,9 +131,15 @@ def watch(
         click.echo(
             f"stockade: source {src.NAME} ready; rules: {', '.join(files)}; cannot see: {blind}", err=True
         )
+        delivery = getattr(src, "delivery", "")
+        if delivery:
+            click.echo(f"stockade: kernel records reach the sensor with {delivery}", err=True)
         for line in _blind_rules(engine, src):
             click.echo(f"stockade: {line}", err=True)
-        _status(status_file, {"state": "ready", "source": src.NAME})
+        _status(
+            status_file,
+            {"state": "ready", "source": src.NAME, **({"delivery": delivery} if delivery else {})},
+        )
         # SIGTERM (systemd, a Kubernetes pod's shutdown, kill) stops the sensor as Ctrl-C does: drained,
         # with its status written (SIGINT stays ignored where the sensor was started with it ignored)
         previous = signal.signal(signal.SIGTERM, _interrupt)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from stockade.runtime.source.bpfprog import SYSCALLS
 from stockade.runtime.source.records import Decoder
 
@@ -145,3 +147,67 @@ def test_connect_and_accept_carry_their_own_end() -> None:
     rec = ["N", str(nr), *f.header(A), "-1", "4", "2", "80", "10.0.0.3", "0", "0.0.0.0", "0"]
     (ev,) = f.dec.feed(SEP.join(rec))
     assert ev["fd.name"] == "->10.0.0.3:80" and "fd.cport" not in ev
+
+
+def _exec(f: Feed, pid: int, argv: bytes, filename: str, *, exe_name: str | None = None) -> dict:
+    """An exec as the three sched_process_exec probes print it: the name parts, the argv chunks before the
+    last (hex, ARGV_CHUNK bytes each), then the E record with the ARGV_CHUNK bytes that end at arg_end (the
+    bytes below arg_start are the stack's auxv: arbitrary)."""
+    from stockade.runtime.source.bpfprog import ARGV_CHUNK, ARGV_PART
+
+    h = f.header(pid, "x")
+    out = []
+    key = [str(pid), h[0]]
+    if exe_name is not None:
+        out += f.dec.feed(SEP.join(["P", *key, "-2", exe_name]))
+    out += f.dec.feed(SEP.join(["P", *key, "-3", filename]))
+    memory = bytes(range(7, 7 + ARGV_CHUNK)) + argv  # what lies below arg_start, then the arguments
+    start = ARGV_CHUNK
+    n = len(argv)
+    k = 0
+    while (k + 1) * ARGV_CHUNK < n:
+        chunk = memory[start + k * ARGV_CHUNK : start + (k + 1) * ARGV_CHUNK]
+        out += f.dec.feed(SEP.join(["P", *key, str(ARGV_PART + k), "".join(f"\\x{b:02x}" for b in chunk)]))
+        k += 1
+    last = memory[start + n - ARGV_CHUNK : start + n]
+    rx = "".join(f"\\x{b:02x}" for b in last)
+    caps = ["0", "0", "0"]
+    out += f.dec.feed(SEP.join(["E", *h, str(pid), "1", "0", "0", "42", *caps, str(n), rx]))
+    (ev,) = out
+    return ev
+
+
+@pytest.mark.parametrize("size", [0, 1, 5, 127, 128, 129, 255, 256, 257, 1000])
+def test_exec_argv_from_chunks(size: int) -> None:
+    """Command lines of every length around the chunk size come back whole, with backslashes, newlines
+    and the record separator inside arguments kept as they are."""
+    f = Feed()
+    args = ["/usr/bin/prog", "a\\x41b", "two words", "line\nbreak", "sep\x1fhere", "é", ""]
+    if size:
+        args.append("y" * size)
+    raw = b"".join(a.encode() + b"\0" for a in args)
+    ev = _exec(f, A, raw, "/usr/bin/prog")
+    assert ev["proc.exe"] == "/usr/bin/prog"
+    assert ev["proc.args"] == args[1:]
+    assert ev["evt.type"] == "execve" and ev["proc.exepath"] == "/usr/bin/prog"
+    assert ev["evt.args"]["args"] == " ".join(args[1:])
+
+
+def test_exec_argv_cut_at_the_limit_keeps_what_was_read() -> None:
+    from stockade.runtime.source.bpfprog import ARGV_CHUNK, ARGV_CHUNKS
+
+    f = Feed()
+    most = ARGV_CHUNK * ARGV_CHUNKS
+    raw = b"/bin/echo\0" + b"z" * (most + 500) + b"\0"
+    ev = _exec(f, A, raw[:most], "/bin/echo")  # the kernel side stops at `most` bytes
+    assert ev["proc.args"] == ["z" * (most - len(b"/bin/echo\0"))]
+
+
+def test_exec_of_a_descriptor_and_of_a_memfd() -> None:
+    f = Feed()
+    ev = _exec(f, A, b"prog\0", "/dev/fd/3", exe_name="memfd:payload")
+    assert ev["evt.type"] == "execveat"
+    assert ev["proc.is_exe_from_memfd"] is True and ev["proc.exepath"] == "memfd:payload"
+    ev = _exec(f, B, b"sh\0-c\0id\0", "/bin/sh")
+    assert ev["evt.type"] == "execve" and ev["proc.is_exe_from_memfd"] is False
+    assert ev["proc.args"] == ["-c", "id"] and not f.dec.parts

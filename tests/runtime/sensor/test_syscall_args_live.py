@@ -176,3 +176,51 @@ def test_both_ends_of_connects_and_accepts() -> None:
             acc = find("accept", name)
             assert acc is not None, (key, [e.get("fd.name") for e in got])
             assert (acc["fd.lport"], acc["fd.sport"], acc["fd.cport"]) == (sport, sport, cport)
+
+
+EXEC_CHILD = """
+import os, sys, json
+for argv in json.loads(sys.stdin.read()):
+    pid = os.fork()
+    if pid == 0:
+        os.execv("/bin/true", argv)
+    os.waitpid(pid, 0)
+try:
+    os.open("stk-exec-done", os.O_RDONLY)
+except OSError:
+    pass
+"""
+
+
+def test_exec_arguments_of_every_length() -> None:
+    """argv is read from the new image in ARGV_CHUNK-byte chunks: command lines around the chunk size, an
+    empty argument, backslashes, newlines, the record separator and UTF-8 come back exactly; one past
+    the limit is cut at ARGV_CHUNK * ARGV_CHUNKS bytes."""
+    from stockade.runtime.source.ebpf import EbpfSource, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+    c, most = bpfprog.ARGV_CHUNK, bpfprog.ARGV_CHUNK * bpfprog.ARGV_CHUNKS
+    odd = ["a\\x41b", "two words", "line\nbreak", "sep\x1fhere", "é", ""]
+    cases = [["/bin/true"], ["stk-true", *odd]]
+    for size in (c - 11, c - 10, c - 9, 2 * c - 10, 2 * c - 9, 5 * c + 3):
+        cases.append(["stk-true", "x" * (size - len("stk-true") - 2)])  # size bytes, NULs included
+    cases.append(["stk-true", "w" * (most + 100)])
+    src = EbpfSource(wants=lambda t: t == "openat")
+    src.start()
+    try:
+        child = subprocess.Popen([sys.executable, "-S", "-c", EXEC_CHILD], stdin=subprocess.PIPE, cwd="/")
+        child.communicate(json.dumps(cases).encode())
+        got: list[list[str]] = []
+        for ev in src.events(until=time.monotonic() + 60):
+            if ev.get("fd.nameraw") == "stk-exec-done":
+                break
+            if ev.get("evt.type") == "execve" and ev.get("proc.ppid") == child.pid:
+                got.append([str(ev["proc.exe"]), *ev["proc.args"]])
+    finally:
+        src.stop()
+    want = [*cases[:-1], ["stk-true", "w" * (most - len("stk-true") - 1)]]
+    assert len(got) == len(want), [g[:2] for g in got]
+    for g, w in zip(got, want, strict=True):
+        assert g == w, (len("\0".join(g)), len("\0".join(w)))

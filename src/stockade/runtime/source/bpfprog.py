@@ -5,6 +5,8 @@ Each traced syscall gets its own pair of ``syscalls:sys_enter_X``/``sys_exit_X``
 enter probe keeps the arguments in a per-thread map (one tuple ``(ts, nr, a0, a1, a2, a3)``), the exit probe
 prints one record with the result.  ``sched:sched_process_exec``/``fork``/``exit`` give process lifecycle with
 the new executable, parent, terminal, capabilities and the overlayfs magic of the executable's file system.
+Exec is read there only, argv from the new image's memory (no probe on execve/execveat themselves: a
+failed exec is not reported).
 A syscall whose tracepoint the kernel lacks (``init_module``/``finit_module`` without module support) is
 left out (:func:`attachable`), and :func:`needed` leaves out syscalls no loaded rule can match.
 
@@ -23,7 +25,9 @@ Records (fields separated by ``\\x1f``; ``H`` = ``ts pid tid uid gid cgroup comm
 :mod:`stockade.runtime.source.records`: ``P tid ts idx text`` · ``S nr H ret a0 a1 a2 a3`` ·
 ``N nr H ret fd family port addr proto laddr lport`` (``proto``: the socket's ``sk_protocol``, and its
 local end, 0 when unknown) ·
-``E H old_pid ppid tty magic ino capeff capprm capinh enter_ts`` · a dup's socket as part ``-5``
+``E H old_pid ppid tty magic ino capeff capprm capinh argv_len argv_last_chunk`` (after its parts: ``-2``
+the executable's name on tmpfs/hugetlbfs, ``-3`` the file name, ``100+k`` the argv chunks before the last) ·
+a dup's socket as part ``-5``
 (``family proto laddr lport raddr rport``) ·
 ``K H child_pid`` · ``X H exit_code``.  Syscall numbers are x86_64's (``asm/unistd_64.h``); tracepoint
 argument names are the kernel's ``SYSCALL_DEFINE`` parameter names (``events/syscalls/*/format``).
@@ -333,15 +337,8 @@ def _enter(name: str, own: str, sensitive: tuple[str, ...], paths: PathTests | N
     fields = FIELDS[name]
     if name in OPEN:
         return _open_enter(name, own, sensitive, paths)
-    if name in EXEC:
-        return (
-            f"{_tp('enter', name)} /{own}/ {{ $ts = nsecs; @ets[tid] = $ts;\n"
-            f"  {_part(-1, 'args->filename')}\n"
-            "  $av = (uint64)args->argv; $i = (uint64)0;\n"
-            "  while ($i < 32) { $p = *(uint64 *)($av + $i * 8); if ($p == 0) { break; }\n"
-            f"    {_part('$i', '$p')} $i++; }}\n"
-            f'  printf("P{SEP}%d{SEP}%llu{SEP}%d{SEP}%d\\n", tid, $ts, -9, $i);\n}}\n'
-        )
+    if name in EXEC:  # read at sched_process_exec, from the new image (one record, not one per argument)
+        return ""
     store = _store(nr, [f"args->{f}" for f in fields])
     pred = f"{own} && {FILTERS[name]}" if name in FILTERS else own
     return f"{_tp('enter', name)} /{pred}/ {{ {store} }}\n"
@@ -377,7 +374,7 @@ def _exit(name: str) -> str:
     if name in OPEN:  # every open is stored as openat's arguments (dirfd, path, flags, mode)
         kinds = SYSCALLS["openat"][1]
     if name in EXEC:
-        return f"{_tp('exit', name)} /@ets[tid]/ {{ delete(@ets[tid]); }}\n"
+        return ""
     head = (
         f"{_tp('exit', name)} /@e[tid].0/ {{ $e = @e[tid]; delete(@e[tid]);"
         f" if ($e.1 == {nr}) {{ $ts = $e.0;\n"
@@ -428,27 +425,75 @@ def _exit(name: str) -> str:
     )
 
 
+#: the filler record of :func:`program`'s ``flush`` probe (the reader drops it)
+FILLER = "T"
+#: argv is read in chunks of this many bytes, at most :data:`ARGV_CHUNKS` of them (longer command lines are
+#: cut, as Falco's are at its snapshot length).  A literal ``buf()`` length keeps the chunk's stack slot at
+#: this size (a variable one takes BPFTRACE_STRLEN, and a chunk, its copy in the record and the E record's
+#: other fields must fit in the 512-byte stack)
+ARGV_CHUNK = 128
+ARGV_CHUNKS = 24
+#: part index of argv chunk k (all but the last; the last is in the E record itself)
+ARGV_PART = 100
+#: file systems an executable's own name is read from (memfd_create files live on tmpfs, or hugetlbfs
+#: with MFD_HUGETLB; their dentry is "memfd:NAME"): TMPFS_MAGIC, HUGETLBFS_MAGIC (linux/magic.h)
+NAMED_EXE_MAGICS = (0x01021994, 0x958458F6)
+
+
 def _sched() -> str:
     efmt = f"E{SEP}{HDR_FMT}{SEP}" + SEP.join(
-        ["%d", "%d", "%llu", "%lu", "%lu", "%llu", "%llu", "%llu", "%llu"]
+        ["%d", "%d", "%llu", "%lu", "%lu", "%llu", "%llu", "%llu", "%llu", "%rx"]
     )
+    c, most = ARGV_CHUNK, ARGV_CHUNK * ARGV_CHUNKS
+    chunk = (
+        f'printf("P{SEP}%d{SEP}%llu{SEP}%d{SEP}%rx\\n", tid, $ts, {ARGV_PART} + $k,'
+        f" buf(uptr($as + $k * {c}), {c}));"
+    )
+    named = " || ".join(f"$mg == {m:#x}" for m in NAMED_EXE_MAGICS)
+    exec_tp = "tracepoint:sched:sched_process_exec"
+    # argv is read from the new image's own copy (mm->arg_start..arg_end, NUL-separated, as
+    # /proc/PID/cmdline has it) and printed hex-encoded with %rx (%r would not escape a backslash): one
+    # record for a command line of up to ARGV_CHUNK bytes, where one record per argument cost ~5 us each
+    # on the exec's CPU.  Chunks are whole: the last one is the ARGV_CHUNK bytes that *end* at arg_end
+    # (what lies below arg_start is the same stack's auxv and pointer arrays, always mapped; what lies
+    # above arg_end may be only the file name), and the decoder keeps its last n - k*ARGV_CHUNK bytes.
+    # Three probes on the tracepoint run in program order on the exec's CPU, each with its own 512-byte
+    # stack (a string part, an argv chunk and the E record do not fit in one); they share the first one's
+    # timestamp, which the record's parts are keyed by, through @xts.
     return (
-        "tracepoint:sched:sched_process_exec {\n"
-        "  $ts = nsecs; $t = curtask; $tty = $t->signal->tty; $ttynr = (uint64)0;\n"
+        f"{exec_tp} {{ $ts = nsecs; @xts[tid] = $ts; $x = curtask->mm->exe_file;"
+        " $mg = (uint64)$x->f_inode->i_sb->s_magic;\n"
+        f"  if ({named}) {{ {_part(-2, '$x->f_path.dentry->d_name.name')} }}\n"
+        f"  {_part(-3, 'args->filename')}\n}}\n"
+        f"{exec_tp} {{ $ts = @xts[tid]; $as = (uint64)curtask->mm->arg_start;"
+        f" $n = (uint64)curtask->mm->arg_end - $as; if ($n > {most}) {{ $n = {most}; }}\n"
+        f"  $k = (uint64)0; while ($k < {ARGV_CHUNKS - 1}) {{ if (($k + 1) * {c} >= $n) {{ break; }}"
+        f" {chunk} $k++; }}\n}}\n"
+        f"{exec_tp} {{\n"
+        "  $ts = @xts[tid]; delete(@xts[tid]); $t = curtask; $tty = $t->signal->tty; $ttynr = (uint64)0;\n"
         "  if ($tty != 0) { $ttynr = ((uint64)$tty->driver->major << 20) |"
         " (uint64)($tty->driver->minor_start + $tty->index); }\n"
-        "  $x = $t->mm->exe_file;\n"
-        f"  {_part(-2, '$x->f_path.dentry->d_name.name')}\n"
-        f"  {_part(-3, 'args->filename')}\n"
+        "  $x = $t->mm->exe_file; $as = (uint64)$t->mm->arg_start; $n = (uint64)$t->mm->arg_end - $as;"
+        f" if ($n > {most}) {{ $n = {most}; }}\n"
         f'  printf("{efmt}\\n", {HDR_ARGS}, args->old_pid, $t->real_parent->tgid, $ttynr,'
         " $x->f_inode->i_sb->s_magic, $x->f_inode->i_ino, $t->cred->cap_effective.val,"
-        " $t->cred->cap_permitted.val, $t->cred->cap_inheritable.val, @ets[args->old_pid]);\n"
-        "  delete(@ets[args->old_pid]);\n}\n"
+        " $t->cred->cap_permitted.val, $t->cred->cap_inheritable.val, $n,"
+        f" buf(uptr($as + $n - {c}), {c}));\n}}\n"
         "tracepoint:sched:sched_process_fork { $ts = nsecs;"
         f' printf("K{SEP}{HDR_FMT}{SEP}%d\\n", {HDR_ARGS}, args->child_pid); }}\n'
         "tracepoint:sched:sched_process_exit { $ts = nsecs;"
         f' printf("X{SEP}{HDR_FMT}{SEP}%d\\n", {HDR_ARGS}, curtask->exit_code >> 8); }}\n'
     )
+
+
+def record_time(record: str) -> int:
+    """The kernel timestamp of a record (``P``: its own field; ``S``/``N``: after the syscall number; the
+    others first); 0 for text that is not a record (the decoder counts it as malformed)."""
+    f = record.split("\x1f", 3)
+    try:
+        return int(f[2] if record[:1] in ("P", "S", "N") else f[1])
+    except (IndexError, ValueError):
+        return 0
 
 
 def literal(text: str) -> bool:
@@ -461,10 +506,13 @@ def program(
     sensitive: tuple[str, ...] = DEFAULT_SENSITIVE,
     syscalls: Iterable[str] | None = None,
     paths: PathTests | None = None,
+    flush: tuple[int, int] | None = None,
 ) -> str:
     """The program text attaching ``syscalls`` (default: all of :data:`SYSCALLS`, in table order); the
     sensor's own ``self_pid`` is excluded in the kernel.  ``paths``: (prefixes, substrings) one of which
-    every open the rules can match has (``rules/paths.py``); None keeps every write open."""
+    every open the rules can match has (``rules/paths.py``); None keeps every write open.  ``flush``:
+    (count, hz) — every CPU writes ``count`` :data:`FILLER` records ``hz`` times a second, for output
+    buffers that wake their reader once per ``count`` records (:mod:`.perfwake`)."""
     for p in sensitive:
         if not literal(p):
             raise ValueError(f"sensitive path prefix may not contain quotes or backslashes: {p!r}")
@@ -481,4 +529,7 @@ def program(
         raise ValueError(f"unknown syscalls: {', '.join(sorted(unknown))}")
     own = f"pid != {self_pid}"
     body = "".join(_enter(n, own, sensitive, paths) + _exit(n) for n in SYSCALLS if n in chosen)
+    if flush is not None:  # (count, hz): filler records that make each CPU's buffer wake its reader
+        count, hz = flush
+        body += f'profile:hz:{hz} {{ $i = 0; while ($i < {count}) {{ printf("{FILLER}\\n"); $i++; }} }}\n'
     return 'BEGIN { printf("READY\\n"); }\n' + body + _sched()

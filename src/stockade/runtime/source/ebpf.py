@@ -7,6 +7,7 @@ is mounted on ``/sys/kernel/tracing`` if absent.  bpftrace reports perf-buffer o
 
 from __future__ import annotations
 
+import heapq
 import os
 import select
 import shutil
@@ -19,7 +20,7 @@ import orjson
 
 from stockade.errors import StockadeError
 from stockade.model.event import Event
-from stockade.runtime.source import bpfprog
+from stockade.runtime.source import bpfprog, perfwake
 from stockade.runtime.source.names import NameCache
 from stockade.runtime.source.records import Decoder
 
@@ -27,6 +28,13 @@ NAME = "ebpf"
 TRACEFS = "/sys/kernel/tracing"
 BTF = "/sys/kernel/btf/vmlinux"
 START_TIMEOUT = 90.0
+#: the kernel wakes the reader once per this many records per CPU (:mod:`.perfwake`), and filler records
+#: written FLUSH_HZ times a second on every CPU bound how long a record waits
+WAKEUP_EVERY = 16
+FLUSH_HZ = 10
+#: the reorder window: a record of another CPU is read at most 1/FLUSH_HZ after it was written, plus the
+#: time bpftrace and this reader take to pass it on
+WINDOW_NS = 1_000_000_000 // FLUSH_HZ + 150_000_000
 
 
 class SourceError(StockadeError):
@@ -74,6 +82,7 @@ class EbpfSource:
         rb_pages: int = 1024,
         wants: Callable[[str], bool] | None = None,
         paths: bpfprog.PathTests | None = None,
+        batching: bool = True,
     ) -> None:
         """``wants(evt_type)``: whether any loaded rule can match the type (None: attach every syscall);
         ``paths``: the rules' path tests for opens (None: every write open is reported)."""
@@ -90,6 +99,16 @@ class EbpfSource:
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr = ""
         self.program = ""
+        #: how records reach the sensor: batched wake-ups (:mod:`.perfwake`), or one wake-up per record
+        #: and why
+        self.delivery = ""
+        self.batching = batching
+        #: records waiting to be decoded in time order: (timestamp, arrival, text); see :meth:`events`
+        self._pending: list[tuple[int, int, str]] = []
+        self._seq = 0
+        self._partial = b""
+        #: how old a record must be before it is decoded: by then every CPU's buffer has been read up to it
+        self.window_ns = WINDOW_NS
 
     @property
     def malformed(self) -> int:
@@ -111,20 +130,55 @@ class EbpfSource:
         if self.missing:
             gone = ", ".join(sorted(self.missing))
             self.BLIND_SPOTS = (*type(self).BLIND_SPOTS, f"syscalls without a tracepoint here: {gone}")
-        self.program = bpfprog.program(os.getpid(), self.sensitive, chosen, self.paths)
         env = {
             **os.environ,
             "BPFTRACE_STRLEN": "200",
             "BPFTRACE_PERF_RB_PAGES": str(self.rb_pages),
             "BPFTRACE_MAP_KEYS_MAX": "65536",
         }
+        why = "turned off"
+        if self.batching:
+            try:
+                self._start_batched(chosen, env)
+                return
+            except OSError as exc:
+                why = str(exc)
+        self.program = bpfprog.program(os.getpid(), self.sensitive, chosen, self.paths)
         self.proc = subprocess.Popen(
             ["bpftrace", "-f", "json", "-e", self.program],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
         )
-        assert self.proc.stdout is not None
+        self.delivery = f"a wake-up per record ({why})"
+        self._wait_ready()
+
+    def _start_batched(self, chosen: frozenset[str], env: dict[str, str]) -> None:
+        """Start bpftrace with batched wake-ups; OSError (nothing left running) where that cannot be done."""
+        self.program = bpfprog.program(
+            os.getpid(), self.sensitive, chosen, self.paths, flush=(WAKEUP_EVERY, FLUSH_HZ)
+        )
+        batched = perfwake.Batched(["bpftrace", "-f", "json", "-e", self.program], env, WAKEUP_EVERY)
+        self.proc = batched.proc
+        try:
+            self._wait_ready()
+        except SourceError:
+            batched.finish()
+            if batched.error is None:
+                raise
+            self.stop()
+            raise OSError(batched.error) from None
+        batched.finish()
+        if batched.error is not None or batched.adjusted == 0:
+            self.delivery = f"a wake-up per record ({batched.error or 'no output buffer seen'})"
+        else:
+            self.delivery = (
+                f"a wake-up per {WAKEUP_EVERY} records on {batched.adjusted} CPUs"
+                f" (a record waits at most {1000 // FLUSH_HZ} ms)"
+            )
+
+    def _wait_ready(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
@@ -137,42 +191,56 @@ class EbpfSource:
         raise SourceError("bpftrace did not attach its probes in time")
 
     def events(self, until: float | None = None) -> Iterator[Event]:
-        """Events until ``until`` (monotonic seconds) or until bpftrace stops."""
+        """Events until ``until`` (monotonic seconds) or until bpftrace stops, in the kernel's time order.
+
+        Each CPU has its own buffer, read in turns, so records of different CPUs arrive out of order (a
+        shell's chdir and fork on one CPU, its child's open on another: the open must be decoded after
+        them).  Records wait in a heap until they are :attr:`window_ns` old (bpftrace's timestamps are
+        CLOCK_MONOTONIC, ``bpf_ktime_get_ns``), by which time every CPU's buffer has been read up to them,
+        and leave it oldest first, as Falco's reader merges its per-CPU buffers."""
         proc = self.proc
         assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
-        buf = b""
         while True:
-            timeout = 0.1 if until is None else max(0.0, min(0.1, until - time.monotonic()))
+            timeout = 0.05 if until is None else max(0.0, min(0.05, until - time.monotonic()))
             ready, _, _ = select.select([fd], [], [], timeout)
             if ready:
                 chunk = os.read(fd, 1 << 20)
                 if not chunk:
+                    yield from self._release(None)
                     break
-                buf += chunk
-                *lines, buf = buf.split(b"\n")
+                *lines, self._partial = (self._partial + chunk).split(b"\n")
                 for raw in lines:
-                    yield from self._line(raw)
-            yield from self.decoder.flush()
+                    self._take(raw)
+            yield from self._release(time.monotonic_ns() - self.window_ns)
+            self.decoder.flush()
             if until is not None and time.monotonic() >= until:
                 break
-        yield from self.decoder.flush(force=True)
 
-    def _line(self, raw: bytes) -> list[Event]:
+    def _take(self, raw: bytes) -> None:
         if not raw.strip():
-            return []
+            return
         try:
             obj = orjson.loads(raw)
         except orjson.JSONDecodeError:
             self.decoder.malformed += 1
-            return []
+            return
         kind = obj.get("type")
         if kind == "printf":
+            data = obj["data"]
+            if data == bpfprog.FILLER:
+                return
             self.records += 1
-            return self.decoder.feed(obj["data"])
-        if kind == "lost_events":
+            self._seq += 1
+            heapq.heappush(self._pending, (bpfprog.record_time(data), self._seq, data))
+        elif kind == "lost_events":
             self.lost += int(obj.get("data", {}).get("events", 0))
-        return []
+
+    def _release(self, limit: int | None) -> Iterator[Event]:
+        """Decode the waiting records up to time ``limit`` (None: all), oldest first."""
+        pending, feed = self._pending, self.decoder.feed
+        while pending and (limit is None or pending[0][0] <= limit):
+            yield from feed(heapq.heappop(pending)[2])
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None

@@ -1,9 +1,10 @@
 """Decoding the eBPF program's text records into Falco-shaped event dicts.
 
 The record layout is documented in :mod:`stockade.runtime.source.bpfprog`.  String arguments arrive as
-``P`` parts keyed by ``(tid, timestamp)`` before the record that completes them; an exec's argv parts are
-printed at ``execve`` entry and completed by ``sched_process_exec`` (possibly on another CPU, so an exec
-whose parts are not complete yet waits, for at most ``EXEC_WAIT_NS``).  Field names and argument names are
+``P`` parts keyed by ``(tid, timestamp)`` before the record that completes them (printed by the same probe
+invocation, so on the same CPU and in order); an exec's argv is read from the new image and arrives
+hex-encoded, in the E record and, past :data:`~stockade.runtime.source.bpfprog.ARGV_CHUNK` bytes, in parts
+before it.  Field names and argument names are
 Falco's (https://falco.org/docs/reference/rules/supported-fields/, the driver's event table).
 """
 
@@ -16,11 +17,10 @@ from typing import Any
 from stockade.model.event import Event
 from stockade.runtime import procfs
 from stockade.runtime.source import decode
-from stockade.runtime.source.bpfprog import BY_NR, OPEN
+from stockade.runtime.source.bpfprog import ARGV_CHUNK, ARGV_PART, BY_NR, OPEN
 from stockade.runtime.source.names import NameCache
 
 OVERLAYFS_MAGIC = 0x794C7630
-EXEC_WAIT_NS = 200_000_000
 PART_TTL_NS = 10_000_000_000
 #: internal keys the enrichers read and remove
 K_CGROUP, K_OVERLAY = "_cgroup_id", "_exe_overlay"
@@ -95,8 +95,6 @@ class Decoder:
 
     def __init__(self) -> None:
         self.parts: dict[tuple[int, int], dict[int, str]] = {}
-        #: pid → (deadline, E record fields, events of that pid that arrived after it)
-        self.pending: dict[int, tuple[int, list[str], list[Event]]] = {}
         #: (pid, fd) → the fd.* fields of an inet socket the decoder saw connected, accepted or bound, and
         #: whether its own end is the client (a connect), the server (an accept) or not known (a bind)
         self.sockets: dict[tuple[int, int], tuple[Event, bool | None]] = {}
@@ -113,32 +111,19 @@ class Decoder:
 
     # -- records -------------------------------------------------------------------------------------------
     def feed(self, line: str) -> list[Event]:
-        out = self._feed(line)
-        if not self.pending or not out:
-            return out
-        kept = []
-        for ev in out:
-            held = self.pending.get(ev["proc.pid"])
-            if held is not None and ev["evt.type"] not in ("execve", "execveat"):
-                held[2].append(ev)
-            else:
-                kept.append(ev)
-        return kept
-
-    def _feed(self, line: str) -> list[Event]:
         f = line.rstrip("\n").split("\x1f")
         tag = f[0]
         try:
             if tag == "P":
                 key = (int(f[1]), int(f[2]))
                 self.parts.setdefault(key, {})[int(f[3])] = "\x1f".join(f[4:])
-                return self._retry_pending(key) if int(f[3]) == -9 else []
+                return []
             if tag == "S":
                 return self._syscall(f)
             if tag == "N":
                 return self._net(f)
             if tag == "E":
-                return self._exec(f, force=False)
+                return self._exec(f)
             if tag == "K":
                 ev = self._base("clone", f[1:9])
                 child = int(f[9])
@@ -162,16 +147,11 @@ class Decoder:
             self.last_malformed = line
         return []
 
-    def flush(self, now_mono: int | None = None, *, force: bool = False) -> list[Event]:
-        """Execs that waited long enough for their argv; old parts are dropped."""
+    def flush(self, now_mono: int | None = None) -> None:
+        """Drop parts whose record never came (it was lost)."""
         now = time.monotonic_ns() if now_mono is None else now_mono
-        out: list[Event] = []
-        for pid, (deadline, _rec, _held) in list(self.pending.items()):
-            if force or deadline <= now:
-                out.extend(self._release(pid))
         if len(self.parts) > 4096:
             self.parts = {k: v for k, v in self.parts.items() if now - k[1] < PART_TTL_NS}
-        return out
 
     # -- paths ---------------------------------------------------------------------------------------------
     def absolute(self, path: str, pid: int, dirfd: int = decode.AT_FDCWD) -> str:
@@ -360,38 +340,16 @@ class Decoder:
             self.sockets[(ev["proc.pid"], key_fd)] = (sock, client)
         return [ev]
 
-    def _retry_pending(self, key: tuple[int, int]) -> list[Event]:
-        for pid, (_, rec, _held) in self.pending.items():
-            if (int(rec[9]), int(rec[17])) == key:
-                return self._release(pid)
-        return []
-
-    def _release(self, pid: int) -> list[Event]:
-        _deadline, rec, held = self.pending.pop(pid)
-        return self._exec(rec, force=True) + held
-
-    def _exec(self, f: list[str], *, force: bool) -> list[Event]:
+    def _exec(self, f: list[str]) -> list[Event]:
         h = f[1:9]
-        old_pid, enter_ts = int(f[9]), int(f[17])
-        argv_parts = self.parts.get((old_pid, enter_ts))
-        if not force and (argv_parts is None or -9 not in argv_parts):
-            pid = int(h[1])
-            if pid in self.pending:  # a second exec before the first completed: release the first
-                out = self._release(pid)
-                self.pending[pid] = (time.monotonic_ns() + EXEC_WAIT_NS, f, [])
-                return out
-            self.pending[pid] = (time.monotonic_ns() + EXEC_WAIT_NS, f, [])
-            return []
-        argv_parts = self._take(old_pid, enter_ts)
         own = self._take(int(h[2]), int(h[0]))
-        n = int(argv_parts.get(-9, "0") or 0)
-        argv = [argv_parts.get(i, "") for i in range(n)]
+        argv = _argv(int(f[17]), f[18], own)
         ev = self._base("execve", h)
         pid = ev["proc.pid"]
-        filename = own.get(-3) or argv_parts.get(-1, "")
+        filename = own.get(-3, "")
         dentry = own.get(-2, "")
         memfd = dentry.startswith("memfd:")
-        if filename.startswith("/dev/fd/") or not argv_parts.get(-1, "x"):
+        if filename.startswith("/dev/fd/"):  # execveat(2) of a descriptor (bprm->filename, fs/exec.c)
             ev["evt.type"] = "execveat"
         cwd = self.cwd(pid)
         exepath = (
@@ -433,6 +391,25 @@ class Decoder:
             "filename": filename,
         }
         return [ev]
+
+
+def _hex(text: str) -> bytes:
+    """A buffer bpftrace printed with ``%rx`` (``\\xNN`` per byte)."""
+    return bytes.fromhex(text.replace("\\x", ""))
+
+
+def _argv(n: int, last: str, parts: dict[int, str]) -> list[str]:
+    """The exec's arguments from the ``n`` bytes of ``mm->arg_start..arg_end`` (NUL-terminated strings): the
+    whole chunks as parts, then the last chunk, which *ends* at ``arg_end`` (bpfprog._sched)."""
+    whole = (n - 1) // ARGV_CHUNK if n > 0 else 0
+    tail = n - whole * ARGV_CHUNK
+    raw = b"".join(_hex(parts.get(ARGV_PART + k, "")) for k in range(whole))
+    if tail:
+        raw += _hex(last)[-tail:]
+    args = raw.split(b"\0")
+    if args and not args[-1]:
+        args.pop()  # the terminating NUL (a cut command line has none: its last argument is kept, cut)
+    return [a.decode(errors="replace") for a in args]
 
 
 def _ephemeral_ports() -> tuple[int, int]:

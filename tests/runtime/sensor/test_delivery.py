@@ -1,0 +1,93 @@
+"""How kernel records reach the decoder: batched wake-ups (perfwake) and the time-ordered merge of the
+per-CPU buffers (EbpfSource.events)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from stockade.runtime.source import bpfprog
+from stockade.runtime.source.ebpf import EbpfSource, unavailable_reason
+
+SEP = "\x1f"
+PID_MAX = int(Path("/proc/sys/kernel/pid_max").read_text())
+A, B = PID_MAX + 20, PID_MAX + 21
+
+
+def _printf(text: str) -> bytes:
+    return json.dumps({"type": "printf", "data": text}).encode()
+
+
+def _h(ts: int, pid: int) -> list[str]:
+    return [str(ts), str(pid), str(pid), "0", "0", "1", "sh", "-1"]
+
+
+def test_records_of_two_cpus_are_decoded_in_time_order() -> None:
+    """The shell's chdir and fork (one CPU's buffer) are read after its child's relative open (another
+    CPU's): decoded in kernel time order, the open is resolved against the directory the chdir set."""
+    src = EbpfSource()
+    chdir, openat = bpfprog.SYSCALLS["chdir"][0], bpfprog.SYSCALLS["openat"][0]
+    cpu1 = [  # the child's open, at t=30, read first
+        _printf(SEP.join(["P", str(B), "30", "1", "shadow"])),
+        _printf(SEP.join(["S", str(openat), *_h(30, B), "3", str(2**32 - 100), "0", "0", "0"])),
+    ]
+    cpu0 = [  # the shell's chdir (t=10) and fork (t=20)
+        _printf(SEP.join(["P", str(A), "10", "0", "/etc"])),
+        _printf(SEP.join(["S", str(chdir), *_h(10, A), "0", "0", "0", "0", "0"])),
+        _printf(SEP.join(["K", *_h(20, A), str(B)])),
+        _printf(bpfprog.FILLER),  # filler records are dropped
+    ]
+    for raw in cpu1 + cpu0:
+        src._take(raw)
+    assert src.records == 5
+    events = list(src._release(None))
+    assert [e["evt.type"] for e in events] == ["chdir", "clone", "openat"]
+    assert events[-1]["fd.name"] == "/etc/shadow"
+    # nothing is held back once released; what is younger than the limit waits
+    src._take(_printf(SEP.join(["K", *_h(100, A), str(B + 1)])))
+    assert list(src._release(99)) == [] and len(list(src._release(100))) == 1
+
+
+def test_record_time() -> None:
+    assert bpfprog.record_time(SEP.join(["P", "7", "123", "1", "x"])) == 123
+    assert bpfprog.record_time(SEP.join(["S", "257", "456", "1"])) == 456
+    assert bpfprog.record_time(SEP.join(["E", "789", "1"])) == 789
+    assert bpfprog.record_time("READY") == 0 and bpfprog.record_time("P\x1fx\x1fy") == 0
+
+
+def _live() -> None:
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(f"eBPF sensor cannot run: {reason}")
+
+
+@pytest.mark.parametrize("batching", [True, False])
+def test_live_delivery(batching: bool) -> None:
+    """With batching, bpftrace's output buffers were opened with a wake-up per WAKEUP_EVERY records on
+    every CPU, and a lone record still arrives (the filler flush); without, one wake-up per record."""
+    _live()
+    src = EbpfSource(wants=lambda t: t == "openat", batching=batching)
+    src.start()
+    try:
+        if batching:
+            cpus = os.cpu_count()
+            assert src.delivery.startswith("a wake-up per 16 records on "), src.delivery
+            assert f" on {cpus} CPUs" in src.delivery, (src.delivery, cpus)
+        else:
+            assert src.delivery == "a wake-up per record (turned off)"
+        subprocess.run(["/bin/true", "stk-delivery"], check=True)
+        t0 = time.monotonic()
+        seen = None
+        for ev in src.events(until=time.monotonic() + 10):
+            if ev.get("evt.type") == "execve" and ev.get("proc.args") == ["stk-delivery"]:
+                seen = time.monotonic() - t0
+                break
+        assert seen is not None and seen < 2.0, seen
+    finally:
+        src.stop()
+    assert src.proc is None
