@@ -100,10 +100,19 @@ def _actions(specs: tuple[str, ...]) -> dict[str, str]:
     type=click.Path(dir_okay=False),
     help="Write the status line as JSON here when ready and at exit.",
 )
+@click.option(
+    "--wakeups",
+    type=click.Choice(["batched", "per-record"]),
+    default="batched",
+    show_default=True,
+    help="eBPF: wake the reader once per 16 kernel records (the sensor sets this on bpftrace's buffers "
+    "through ptrace at start; cheaper for the traced processes, records wait up to 0.1 s) or per record "
+    "(bpftrace as it is).",
+)
 def watch(
     rules: tuple[str, ...], with_default: bool, source: str, input_path: str | None, outputs: tuple[str, ...],
     record: str | None, respond: bool, actions: tuple[str, ...], duration: float | None, rule_matching: str,
-    podman_args: tuple[str, ...], status_file: str | None,
+    podman_args: tuple[str, ...], status_file: str | None, wakeups: str,
 ) -> None:  # fmt: skip
     """Stream Falco-shaped alerts for live events.
 
@@ -117,7 +126,7 @@ def watch(
     # for replay with other rules)
     wants = None if record else (lambda t: bool(engine.rules_for(t)))
     paths = None if record else _path_tests(engine)
-    src, why = _start_source(source, input_path, wants, paths)
+    src, why = _start_source(source, input_path, wants, paths, batching=wakeups == "batched")
     enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
     names = _names(engine, src)
@@ -160,7 +169,11 @@ def watch(
     summary = {
         **stats.to_dict(),
         "source": src.NAME,
-        **{k: getattr(src, k) for k in ("unreadable", "partial", "overtaken", "error") if hasattr(src, k)},
+        **{
+            k: getattr(src, k)
+            for k in ("unreadable", "partial", "overtaken", "error", "delivery")
+            if getattr(src, k, None) not in (None, "")
+        },
         "responses_would": dict(responder.would),
         "responses_done": dict(responder.done),
     }
@@ -228,6 +241,8 @@ def _start_source(
     path: str | None,
     wants: Callable[[str], bool] | None = None,
     paths: PathTests | None = None,
+    *,
+    batching: bool = True,
 ) -> tuple[EventSource, str]:
     """The started source, and why ``auto`` chose the proc connector ("" otherwise).
 
@@ -235,14 +250,14 @@ def _start_source(
     to the proc connector; an explicit ``--source`` never falls back.
     """
     if name != "auto":
-        src = _source(name, path, wants, paths)
+        src = _source(name, path, wants, paths, batching=batching)
         src.start()
         return src, ""
     from stockade.runtime.source import ebpf, proc_connector
 
     reason = ebpf.unavailable_reason()
     if reason is None:
-        first = ebpf.EbpfSource(wants=wants, paths=paths)
+        first = ebpf.EbpfSource(wants=wants, paths=paths, batching=batching)
         try:
             first.start()
             return first, ""
@@ -262,11 +277,13 @@ def _source(
     path: str | None,
     wants: Callable[[str], bool] | None = None,
     paths: PathTests | None = None,
+    *,
+    batching: bool = True,
 ) -> EventSource:
     if name == "ebpf":
         from stockade.runtime.source.ebpf import EbpfSource
 
-        return EbpfSource(wants=wants, paths=paths)
+        return EbpfSource(wants=wants, paths=paths, batching=batching)
     if name == "proc":
         from stockade.runtime.source.proc_connector import ProcConnectorSource
 

@@ -114,8 +114,16 @@ class Sensor:
 
     def run(self, source: EventSource, duration: float | None = None) -> Stats:
         until = time.monotonic() + duration if duration is not None else None
-        for ev in source.events(until):
-            self.process(ev, source.lost)
+        try:
+            for ev in source.events(until):
+                self.process(ev, source.lost)
+        except KeyboardInterrupt:  # Ctrl-C, SIGTERM: what the source already holds is still processed
+            drain = getattr(source, "drain", None)
+            if drain is not None:
+                for ev in drain():
+                    self.process(ev, source.lost)
+            self.stats.lost = source.lost
+            raise
         self.stats.lost = source.lost
         self.stats.malformed = int(getattr(source, "malformed", 0))
         return self.stats

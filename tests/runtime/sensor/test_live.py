@@ -3,6 +3,7 @@ expected upstream Falco rule with the right container attribution; a benign run 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -42,6 +43,13 @@ def _run_as(tmp_path: Path, name: str, code: str) -> None:
     exe = tmp_path / name
     exe.symlink_to(os.path.realpath(sys.executable))
     subprocess.run([str(exe), "-c", code], check=True)
+
+
+def test_the_sensor_says_how_records_reach_it(watch: Watch) -> None:
+    """``runtime watch`` batches the kernel's wake-ups by default and says so in its status (ready)."""
+    status = json.loads(watch.status.read_text(encoding="utf-8"))
+    assert status["state"] == "ready" and status["source"] == "ebpf"
+    assert status["delivery"].startswith("a wake-up per 16 records on "), status
 
 
 def test_read_shadow_by_untrusted_program(watch: Watch) -> None:

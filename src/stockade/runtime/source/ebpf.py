@@ -198,24 +198,44 @@ class EbpfSource:
         them).  Records wait in a heap until they are :attr:`window_ns` old (bpftrace's timestamps are
         CLOCK_MONOTONIC, ``bpf_ktime_get_ns``), by which time every CPU's buffer has been read up to them,
         and leave it oldest first, as Falco's reader merges its per-CPU buffers."""
+        stop_at: int | None = None  # set when ``until`` has come: read the last records, then stop
+        while True:
+            now = time.monotonic()
+            if stop_at is None and until is not None and now >= until:
+                stop_at = time.monotonic_ns() + self.window_ns
+            timeout = 0.05 if until is None or stop_at is not None else max(0.0, min(0.05, until - now))
+            if not self._read(timeout):
+                yield from self._release(None)
+                return
+            yield from self._release(time.monotonic_ns() - self.window_ns)
+            self.decoder.flush()
+            if stop_at is not None and time.monotonic_ns() >= stop_at:
+                # what happened up to ``until`` has been flushed from every CPU and read: decode it all
+                yield from self._release(stop_at - self.window_ns)
+                return
+
+    def drain(self) -> Iterator[Event]:
+        """The events already written when the caller stopped reading (Ctrl-C): read for one reorder
+        window more, so every CPU's buffer has been flushed, and decode all that was read."""
+        end = time.monotonic_ns() + self.window_ns
+        while self.proc is not None and time.monotonic_ns() < end and self._read(0.05):
+            pass
+        yield from self._release(None)
+
+    def _read(self, timeout: float) -> bool:
+        """Take what bpftrace wrote within ``timeout`` seconds; False once it has exited."""
         proc = self.proc
         assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
-        while True:
-            timeout = 0.05 if until is None else max(0.0, min(0.05, until - time.monotonic()))
-            ready, _, _ = select.select([fd], [], [], timeout)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    yield from self._release(None)
-                    break
-                *lines, self._partial = (self._partial + chunk).split(b"\n")
-                for raw in lines:
-                    self._take(raw)
-            yield from self._release(time.monotonic_ns() - self.window_ns)
-            self.decoder.flush()
-            if until is not None and time.monotonic() >= until:
-                break
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if ready:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                return False
+            *lines, self._partial = (self._partial + chunk).split(b"\n")
+            for raw in lines:
+                self._take(raw)
+        return True
 
     def _take(self, raw: bytes) -> None:
         if not raw.strip():
@@ -228,7 +248,7 @@ class EbpfSource:
         kind = obj.get("type")
         if kind == "printf":
             data = obj["data"]
-            if data == bpfprog.FILLER:
+            if data[:1] == bpfprog.FILLER:  # ("T\n": bpftrace keeps the format's line break)
                 return
             self.records += 1
             self._seq += 1
