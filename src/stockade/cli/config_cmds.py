@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from stockade._internal import gcpause
 from stockade.cli.common import F, finish, jobs_option, output_options
 from stockade.scan.config import ConfigOptions, scan_config
 
@@ -67,8 +68,10 @@ def _run(
     jobs = opts.pop("jobs", None)
     if isinstance(jobs, int):
         options.jobs = jobs
-    result = scan_config(list(paths), options)
-    return finish(result, show_suppressed=show_suppressed, **opts)  # type: ignore[arg-type]
+    # parsed manifests, their position indexes and the findings are many long-lived acyclic objects
+    with gcpause.paused():
+        result = scan_config(list(paths), options)
+        return finish(result, show_suppressed=show_suppressed, **opts)  # type: ignore[arg-type]
 
 
 @click.command("k8s")

@@ -13,7 +13,6 @@ name_norm)`` index), and only the advisories that hit are decompressed and decod
 
 from __future__ import annotations
 
-import gc
 import os
 import sqlite3
 import zlib
@@ -25,6 +24,7 @@ from urllib.parse import quote
 import orjson
 import platformdirs
 
+from stockade._internal import gcpause
 from stockade.errors import InputError, StoreError
 from stockade.model.advisory import Advisory, EpssScore, KevEntry
 from stockade.vuln import dbschema
@@ -215,9 +215,7 @@ class AdvisoryDB:
             )
             # Thousands of new long-lived objects: without this the cyclic GC runs over and over
             # across all of them (measured: 126 µs per advisory instead of 9).
-            collecting = gc.isenabled()
-            gc.disable()
-            try:
+            with gcpause.paused():
                 for rowid, blob in rows:
                     try:
                         cache[rowid] = dbschema.decode_advisory(blob)
@@ -226,9 +224,6 @@ class AdvisoryDB:
                             f"{self.path}: advisory row {rowid}: {exc}",
                             hint="run `stockade db update` or `stockade db import PATH` to rebuild it",
                         ) from exc
-            finally:
-                if collecting:
-                    gc.enable()
         return {r: cache[r] for r in rowids if r in cache}
 
     def lookup_names(

@@ -121,7 +121,7 @@ class Watch:
     def alerts(self) -> list[dict[str, Any]]:
         return _complete_lines(self.alerts_path)
 
-    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 15) -> dict[str, Any] | None:
+    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any] | None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for a in self.alerts():
