@@ -111,3 +111,24 @@ def test_live_the_last_moments_are_not_lost() -> None:
         assert ["stk-tail-2"] in got
     finally:
         src.stop()
+
+
+def test_live_without_ptrace_the_sensor_falls_back_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where bpftrace cannot be started traced (ptrace or seccomp refused: here the child's set-up is made
+    to fail), the source runs bpftrace as it is, with a wake-up per record, and says why."""
+    _live()
+    from stockade.runtime.source import perfwake
+
+    def refuse(libc: object, prog: object) -> None:
+        raise OSError(1, "ptrace(PTRACE_TRACEME): Operation not permitted")
+
+    monkeypatch.setattr(perfwake, "_in_child", refuse)
+    src = EbpfSource(wants=lambda t: t == "openat")
+    src.start()
+    try:
+        assert src.delivery.startswith("a wake-up per record (could not start bpftrace traced"), src.delivery
+        subprocess.run(["/bin/true", "stk-fallback"], check=True)
+        seen = [e for e in src.events(until=time.monotonic() + 1) if e.get("proc.args") == ["stk-fallback"]]
+        assert seen
+    finally:
+        src.stop()
