@@ -132,3 +132,23 @@ def test_live_without_ptrace_the_sensor_falls_back_and_says_why(monkeypatch: pyt
         assert seen
     finally:
         src.stop()
+
+
+def test_records_that_come_with_ready_are_kept() -> None:
+    """With batched wake-ups READY arrives in one read with other records (here: one before it, from a
+    probe that fired before BEGIN ran, and one after): both reach the decoder."""
+    src = EbpfSource()
+    before = _printf(SEP.join(["K", *_h(5, A), str(B)]))
+    after = _printf(SEP.join(["X", *_h(6, B), "0"]))
+    text = b"\n".join([before, _printf("READY\n"), after, _printf(bpfprog.FILLER + "\n")]) + b"\n"
+    src.proc = subprocess.Popen(
+        ["cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert src.proc.stdin is not None
+    src.proc.stdin.write(text)
+    src.proc.stdin.close()
+    try:
+        src._wait_ready()
+        assert [e["evt.type"] for e in src._release(None)] == ["clone", "procexit"]
+    finally:
+        src.stop()

@@ -178,14 +178,28 @@ class EbpfSource:
             )
 
     def _wait_ready(self) -> None:
+        """Read until bpftrace's READY record (its probes are attached).  Read from the descriptor itself,
+        as :meth:`events` does: records that came in the same read as READY (with batched wake-ups, a
+        whole buffer's worth) are kept for :meth:`events`, not left in a file object's buffer."""
         assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+            ready, _, _ = select.select([fd], [], [], max(0.0, min(1.0, deadline - time.monotonic())))
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 raise SourceError(f"bpftrace exited before attaching: {_errors(err)}")
-            if b"READY" in line:
+            *lines, self._partial = (self._partial + chunk).split(b"\n")
+            attached = False
+            for raw in lines:
+                if b'"READY' in raw:
+                    attached = True
+                else:
+                    self._take(raw)  # (records of probes that fired before BEGIN ran are kept too)
+            if attached:
                 return
         self.stop()
         raise SourceError("bpftrace did not attach its probes in time")
