@@ -181,18 +181,13 @@ class EbpfSource:
         """Read until bpftrace's READY record (its probes are attached).  Read from the descriptor itself,
         as :meth:`events` does: records that came in the same read as READY (with batched wake-ups, a
         whole buffer's worth) are kept for :meth:`events`, not left in a file object's buffer."""
-        assert self.proc is not None and self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            ready, _, _ = select.select([fd], [], [], max(0.0, min(1.0, deadline - time.monotonic())))
-            if not ready:
-                continue
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
+            lines = self._lines(max(0.0, min(1.0, deadline - time.monotonic())))
+            if lines is None:
+                assert self.proc is not None
                 err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
                 raise SourceError(f"bpftrace exited before attaching: {_errors(err)}")
-            *lines, self._partial = (self._partial + chunk).split(b"\n")
             attached = False
             for raw in lines:
                 if b'"READY' in raw:
@@ -238,18 +233,26 @@ class EbpfSource:
 
     def _read(self, timeout: float) -> bool:
         """Take what bpftrace wrote within ``timeout`` seconds; False once it has exited."""
+        lines = self._lines(timeout)
+        for raw in lines or ():
+            self._take(raw)
+        return lines is not None
+
+    def _lines(self, timeout: float) -> list[bytes] | None:
+        """The complete lines bpftrace wrote within ``timeout`` seconds (a line still being written waits
+        for the next read); None once it has exited.  Read from the descriptor, never through a file
+        object's buffer, so nothing read stays hidden from the next call."""
         proc = self.proc
         assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
         ready, _, _ = select.select([fd], [], [], timeout)
-        if ready:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                return False
-            *lines, self._partial = (self._partial + chunk).split(b"\n")
-            for raw in lines:
-                self._take(raw)
-        return True
+        if not ready:
+            return []
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return None
+        *lines, self._partial = (self._partial + chunk).split(b"\n")
+        return lines
 
     def _take(self, raw: bytes) -> None:
         if not raw.strip():

@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 
-PTRACE_TRACEME, PTRACE_CONT, PTRACE_GETREGS, PTRACE_SETOPTIONS = 0, 7, 12, 0x4200
+PTRACE_TRACEME, PTRACE_CONT, PTRACE_GETREGS, PTRACE_SETOPTIONS, PTRACE_GETEVENTMSG = 0, 7, 12, 0x4200, 0x4201
 PTRACE_O_TRACECLONE, PTRACE_O_TRACESECCOMP = 0x8, 0x80
 PTRACE_EVENT_CLONE, PTRACE_EVENT_SECCOMP = 3, 7
 WALL = 0x40000000  # __WALL: wait for threads too
@@ -169,8 +169,8 @@ class Batched:
             if event == PTRACE_EVENT_SECCOMP:
                 self._adjust(tid)
             elif event == PTRACE_EVENT_CLONE:
-                msg = ctypes.c_ulong()
-                self._libc.ptrace(0x4201, tid, None, ctypes.byref(msg))  # PTRACE_GETEVENTMSG: the new tid
+                msg = ctypes.c_ulong()  # the new thread's id
+                self._ptrace(PTRACE_GETEVENTMSG, tid, ctypes.addressof(msg))
                 new_threads.add(msg.value)
             elif sig == signal.SIGSTOP and tid in new_threads:
                 new_threads.discard(tid)  # a new thread's first stop
