@@ -122,10 +122,10 @@ class Sensor:
             if drain is not None:
                 for ev in drain():
                     self.process(ev, source.lost)
-            self.stats.lost = source.lost
             raise
-        self.stats.lost = source.lost
-        self.stats.malformed = int(getattr(source, "malformed", 0))
+        finally:  # (the final status after Ctrl-C/SIGTERM carries them too)
+            self.stats.lost = source.lost
+            self.stats.malformed = int(getattr(source, "malformed", 0))
         return self.stats
 
     def replay(self, lines: Iterable[bytes]) -> Stats:

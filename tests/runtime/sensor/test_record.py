@@ -98,3 +98,29 @@ def test_events_no_rule_can_match_are_not_enriched(tmp_path: Path) -> None:
         recording = Sensor(engine, [], enricher=_CountingEnricher(), record=rec)  # type: ignore[arg-type]
         recording.process(_net(6, 80))
         assert recording.stats.skipped == 0
+
+
+class _InterruptedSource:
+    """Yields one event, then Ctrl-C arrives; it still holds one event, and counted loss and bad lines."""
+
+    lost = 2
+    malformed = 3
+
+    def events(self, until: float | None = None) -> Any:
+        yield _ev(1, "/tmp/marker")
+        raise KeyboardInterrupt
+
+    def drain(self) -> Any:
+        yield _ev(2, "/tmp/marker")
+
+
+def test_ctrl_c_drains_the_source_and_keeps_its_counts() -> None:
+    sensor = Sensor(Engine(load_ruleset(texts=[(textwrap.dedent(RULE), "r.yaml")]), hostname="h"), [])
+    try:
+        sensor.run(_InterruptedSource())  # type: ignore[arg-type]
+    except KeyboardInterrupt:
+        pass
+    else:
+        raise AssertionError("the interrupt must reach the caller")
+    assert (sensor.stats.events, sensor.stats.alerts) == (2, 2)
+    assert (sensor.stats.lost, sensor.stats.malformed) == (2, 3)
