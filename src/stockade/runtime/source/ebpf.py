@@ -66,11 +66,12 @@ class EbpfSource:
     NAME: str = NAME
     BLIND_SPOTS: tuple[str, ...] = (
         "reads of files outside the sensitive path prefixes and the loaded rules' paths",
-        "the local address of connects; domain names (fd.sip.name …) other than those the rules compare "
-        "addresses with, and those before they resolve",
+        "domain names (fd.sip.name …) other than those the rules compare addresses with, and those before "
+        "they resolve",
         "file descriptors opened before the sensor started",
         "relative paths of a process whose working directory was set by fchdir or by a relative chdir "
         "before the sensor started, once it has exited",
+        "failed execs; command-line arguments past 3,072 bytes (cut)",
     )
     #: fields of the event model this source never fills: rules whose conditions read them are reported
     #: at start (the comparison on a missing value is false, so they cannot fire on those facts)
