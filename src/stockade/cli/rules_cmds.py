@@ -145,10 +145,12 @@ def replay_cmd(
     engine = Engine(rs, rule_matching=rule_matching, hostname=hostname)
     stats = ReplayStats()
     out: IO[bytes] = sys.stdout.buffer
-    for alert in run_replay(engine, events, stats):
-        if fmt == "json":
-            out.write(orjson.dumps(alert.to_dict()) + b"\n")
-        else:
+    if fmt == "json":
+        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        for alert in run_replay(engine, events, stats):
+            out.write(dumps(alert.to_dict(), option=newline))
+    else:
+        for alert in run_replay(engine, events, stats):
             out.write(alert.line().encode() + b"\n")
     out.flush()
     if not quiet:

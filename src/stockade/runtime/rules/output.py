@@ -92,12 +92,24 @@ class Formatter:
         for p in self.parts:
             if isinstance(p, str):
                 text.append(p)
+                continue
+            name, get = p
+            try:
+                v = get(ev)
+            except Exception:  # a malformed event value: show it as missing
+                v = None
+            c = v.__class__
+            if c is str:  # (the usual cases first, without render()'s tests)
+                values[name] = v
+                text.append(v)
+            elif v is None:
+                values[name] = None
+                text.append("<NA>")
+            elif c is int:
+                values[name] = v
+                text.append(str(v))
             else:
-                name, get = p
-                try:
-                    v = get(ev)
-                except Exception:  # a malformed event value: show it as missing
-                    v = None
-                values[name] = v if v is None or isinstance(v, (str, int, float, bool)) else render(v)
-                text.append(render(v))
+                r = render(v)
+                values[name] = v if isinstance(v, (str, int, float, bool)) else r
+                text.append(r)
         return "".join(text), values

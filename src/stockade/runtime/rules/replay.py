@@ -28,24 +28,26 @@ class ReplayStats:
 
 
 def replay(engine: Engine, lines: Iterable[bytes], stats: ReplayStats) -> Iterator[Alert]:
-    loads = orjson.loads
-    for raw in lines:
-        stats.lines += 1
-        if not raw.strip():
-            continue
-        try:
-            if len(raw) > MAX_LINE:
-                raise ValueError("line too long")
-            ev = loads(raw)
-        except (orjson.JSONDecodeError, ValueError):
-            ev = None
-        if not isinstance(ev, dict) or not isinstance(ev.get("evt.type"), str):
-            stats.malformed += 1
-            if len(stats.malformed_lines) < 20:
-                stats.malformed_lines.append(stats.lines)
-            continue
-        stats.events += 1
-        for alert in engine.alerts(ev):
-            stats.alerts += 1
-            stats.by_rule[alert.rule] = stats.by_rule.get(alert.rule, 0) + 1
-            yield alert
+    loads, decode_error, match = orjson.loads, orjson.JSONDecodeError, engine.alerts
+    by_rule = stats.by_rule
+    n = first = stats.lines
+    try:
+        for n, raw in enumerate(lines, first + 1):  # (n: the count of lines, read in `finally`)
+            try:  # (blank lines fail to decode too: they are told from malformed ones only then)
+                ev = loads(raw) if len(raw) <= MAX_LINE else None
+            except decode_error:
+                ev = None
+            if ev.__class__ is not dict or ev.get("evt.type").__class__ is not str:
+                if not raw.strip():
+                    continue
+                stats.malformed += 1
+                if len(stats.malformed_lines) < 20:
+                    stats.malformed_lines.append(n)
+                continue
+            stats.events += 1
+            for alert in match(ev):
+                stats.alerts += 1
+                by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
+                yield alert
+    finally:
+        stats.lines = n
