@@ -236,3 +236,29 @@ def test_open_kinds_specialised_per_type_agree_with_the_generic_ones(t: str, fla
             assert special.inline == "False" and want is False
         else:
             assert special.derive is not None and special.derive(dict(ev)) == want
+
+
+def test_a_type_is_built_at_its_first_event_and_matches_as_if_built_at_start(all_rules: Ruleset) -> None:
+    """Types are built lazily: a fresh engine has built none; an event builds its own type only; the
+    results (``match``, ``hopeless``, the index's fields) are those of an engine whose types were all
+    built before any event."""
+    lazy = Engine(all_rules, rule_matching="all", hostname="h")
+    eager = Engine(all_rules, rule_matching="all", hostname="h")
+    types = sorted(eager._pending)
+    assert {"openat", "execve", "connect"} <= set(types)
+    for t in types:
+        eager._ensure(t)
+    assert not eager._pending
+    assert set(lazy._pending) == set(types)  # nothing built yet
+    shadow = {"evt.type": "openat", "evt.time": 1_700_000_000_000_000_000, "fd.name": "/etc/shadow",
+              "fd.type": "file", "fd.num": 3, "proc.name": "cat", "evt.args": {"flags": "O_RDONLY"},
+              "container.id": "host"}  # fmt: skip
+    assert [r.name for r in lazy.match(dict(shadow))] == [r.name for r in eager.match(dict(shadow))] != []
+    assert lazy._pending == set(types) - {"openat"}
+    hosts = {**shadow, "fd.name": "/usr/lib/libc.so.6"}
+    assert lazy.hopeless(dict(hosts)) == eager.hopeless(dict(hosts))
+    ev = {"evt.type": "execve", "proc.name": "bash", "proc.tty": 34816, "container.id": "abc"}
+    assert lazy.hopeless(dict(ev)) == eager.hopeless(dict(ev)) is False  # (builds execve)
+    assert "execve" not in lazy._pending
+    assert lazy.indexed_fields("connect") == eager.indexed_fields("connect") != []
+    assert [r.name for r in lazy.match(dict(ev))] == [r.name for r in eager.match(dict(ev))]

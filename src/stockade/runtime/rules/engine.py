@@ -2,7 +2,8 @@
 
 As in Falco, an event only meets the rules that can match its ``evt.type``: for every type some rule
 names, the engine generates one Python function that runs those rules' compiled expressions in load
-order (plus the rules that match every type), and a dict maps the type to it.  ``rule_matching`` is
+order (plus the rules that match every type), and a dict maps the type to it.  A type's function is
+generated at its first event, so that start-up pays only for the types a stream has.  ``rule_matching`` is
 Falco's option (https://falco.org/docs/reference/daemon/config-options/): ``first`` stops at the first
 matching rule, ``all`` reports every matching rule.
 
@@ -24,7 +25,7 @@ from stockade.model.alert import Alert
 from stockade.model.event import Event
 from stockade.runtime.rules.compile import ExprCompiler
 from stockade.runtime.rules.grammar.ast import And, Expr, Not, Or, walk
-from stockade.runtime.rules.index import TypeIndex, fd_dim, plan, strip
+from stockade.runtime.rules.index import TypeIndex, by_family, fd_dim, plan, strip
 from stockade.runtime.rules.ruleset import CompiledRule, Ruleset
 
 Matcher = Callable[[Event], Any]
@@ -58,10 +59,28 @@ class Engine:
         self._prechecked = 0
         self._by_type: dict[str, Matcher] = {}
         self._fallback: Matcher
+        # a type's function and index are built at its first event: a replay or a sensor meets a few of
+        # the dozens of types the upstream files name (and a rules file's start-up is paid for those only)
+        self._index = index
+        self._pending: set[str] = set(types)
         for t in sorted(types):
-            self._build(t, index)
+            self._by_type[t] = self._on_first(t)
         self._build(None, index)
         self._any_type = bool(self.members(None))  # rules that do not restrict the event type
+
+    def _on_first(self, t: str) -> Matcher:
+        def first(ev: Event) -> Any:
+            self._ensure(t)
+            return self._by_type[t](ev)  # (now the built function)
+
+        return first
+
+    def _ensure(self, t: str | None) -> None:
+        """Build type ``t``'s function and index if that has not been done yet."""
+        if t in self._pending:
+            assert t is not None
+            self._build(t, self._index)
+            self._pending.discard(t)  # (after: a build that failed is tried again, not left half done)
 
     def hopeless(self, ev: Event) -> bool:
         """Whether no rule can match ``ev`` whatever fields enrichment adds to it: its type has no rules,
@@ -73,6 +92,7 @@ class Engine:
         if t not in self._by_type:
             return not self._any_type
         self._prechecked += 1
+        self._ensure(t)
         ix = self._prefilters.get(t)
         pre = ix.prefilter if ix is not None else None
         return pre is not None and pre(ev)
@@ -103,13 +123,14 @@ class Engine:
         members = self.members(t)
         full = self._generate(t, members)
         compiler = ExprCompiler(self.ruleset.namespace, evttype=t)
-        fd = fd_dim([ast for _r, ast in members], compiler) if index and t is not None else None
+        options = by_family([ast for _r, ast in members], compiler) if index else {}
+        fd = fd_dim(options, len(members)) if t is not None else None
         if fd is not None and t is not None:
             self._prefilters[t] = TypeIndex(
                 t, len(members), [fd], compiler, full, lambda _m, _d: full, lambda: self._prechecked,
                 lambda _fn: None, prefilter=True,
             )  # fmt: skip
-        dims = plan([ast for _r, ast in members], compiler) if index else []
+        dims = plan(options)
         if not dims:
             self._install(t)(full)
             return
@@ -125,6 +146,7 @@ class Engine:
 
     def indexed_fields(self, t: str | None) -> list[tuple[str, ...]]:
         """The fields the index of type ``t`` looks up, per dimension (none: the type is not indexed)."""
+        self._ensure(t)
         ix = self._indexes.get(t)
         return [] if ix is None else [tuple(x.field for x in d.extracts) for d in ix.dims]
 

@@ -284,20 +284,20 @@ def rebuild(reads: tuple[Dep, ...], values: tuple[Any, ...]) -> dict[str, Any]:
     return ev
 
 
-def plan(members: list[Expr], compiler: ExprCompiler) -> list[Dim]:
-    """The dimensions worth indexing for the member conditions of one type (may be none)."""
-    ranked = sorted(_by_family(members, compiler).values(), key=lambda d: -len(d.tests))
+def plan(options: dict[str, Dim]) -> list[Dim]:
+    """The dimensions worth indexing among one type's :func:`by_family` options (may be none)."""
+    ranked = sorted(options.values(), key=lambda d: -len(d.tests))
     return [d for d in ranked[:MAX_DIMS] if len(d.tests) >= MIN_INDEXED]
 
 
-def fd_dim(members: list[Expr], compiler: ExprCompiler) -> Dim | None:
-    """The ``fd.*`` dimension when it constrains every member condition (so its values alone can rule
-    out all of them), else None."""
-    d = _by_family(members, compiler).get("fd")
-    return d if d is not None and members and len(d.tests) == len(members) else None
+def fd_dim(options: dict[str, Dim], members: int) -> Dim | None:
+    """The ``fd.*`` dimension when it constrains every one of the ``members`` conditions (so its values
+    alone can rule out all of them), else None."""
+    d = options.get("fd")
+    return d if d is not None and members and len(d.tests) == members else None
 
 
-def _by_family(members: list[Expr], compiler: ExprCompiler) -> dict[str, Dim]:
+def by_family(members: list[Expr], compiler: ExprCompiler) -> dict[str, Dim]:
     """Per family of fields, the dimension of its most constraining fields (by family name)."""
     fx = Fields(compiler)
     count: dict[str, int] = {}
