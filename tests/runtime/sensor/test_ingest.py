@@ -341,3 +341,14 @@ def test_monitor_mode_counts_without_acting(tmp_path: Path) -> None:
         if victim.poll() is None:
             victim.kill()
             victim.wait()
+
+
+def test_an_alert_line_is_compact_sorted_json_and_survives_any_value() -> None:
+    from stockade.runtime.sink.sinks import _line
+
+    alert = {"rule": "r", "output_fields": {"proc.name": "café", "b": None, "a": [1, 2]}, "hostname": "h"}
+    line = _line(alert)
+    assert line == '{"hostname":"h","output_fields":{"a":[1,2],"b":null,"proc.name":"café"},"rule":"r"}'
+    odd = {"big": 2**70, "when": Path("/x"), "z": 1}  # past 64 bits (orjson refuses): the stdlib way
+    assert json.loads(_line(odd)) == {"big": 2**70, "when": "/x", "z": 1}
+    assert "\n" not in _line({"s": "a\nb"})

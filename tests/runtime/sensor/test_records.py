@@ -211,3 +211,26 @@ def test_exec_of_a_descriptor_and_of_a_memfd() -> None:
     ev = _exec(f, B, b"sh\0-c\0id\0", "/bin/sh")
     assert ev["evt.type"] == "execve" and ev["proc.is_exe_from_memfd"] is False
     assert ev["proc.args"] == ["-c", "id"] and not f.dec.parts
+
+
+def test_the_socket_table_keeps_every_socket_field_of_connect_accept_and_bind() -> None:
+    """What a later dup or listen of the descriptor gets: every ``fd.*`` field the socket's own event has
+    (its domain names included), and nothing else."""
+    from stockade.runtime.source.names import NameCache
+
+    f = Feed()
+    names = NameCache(["example.test"], resolver=lambda _n: ["93.184.216.34"])
+    names.refresh()
+    f.dec.names = names
+    for name, ret, fd, port, addr in (
+        ("connect", 0, 3, 443, "93.184.216.34"),
+        ("accept4", 9, 4, 40002, "10.0.0.6"),
+        ("bind", 0, 5, 8080, "0.0.0.0"),
+    ):
+        nr = SYSCALLS[name][0]
+        rec = ["N", str(nr), *f.header(A), str(ret), str(fd), "2", str(port), addr, "6", "10.0.0.5", "40001"]
+        (ev,) = f.dec.feed(SEP.join(rec))
+        key = (A, ret if name.startswith("accept") else fd)
+        want = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
+        assert f.dec.sockets[key][0] == want, name
+    assert f.dec.sockets[(A, 3)][0]["fd.sip.name"] == "example.test"

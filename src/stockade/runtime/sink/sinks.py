@@ -19,6 +19,8 @@ import time
 import urllib.request
 from typing import IO, Any
 
+import orjson
+
 from stockade.errors import InputError
 
 SYSLOG_LEVELS = {
@@ -29,7 +31,13 @@ SYSLOG_LEVELS = {
 
 
 def _line(alert: dict[str, Any]) -> str:
-    return json.dumps(alert, sort_keys=True, default=str)
+    """The alert as one line of JSON, keys sorted (Falco's own output is compact JSON too); ~10× faster than
+    the standard library's encoder, which an alert storm would feel.  orjson refuses integers past 64 bits:
+    those alerts take the standard library's way."""
+    try:
+        return orjson.dumps(alert, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(alert, sort_keys=True, default=str, ensure_ascii=False)
 
 
 class StreamSink:

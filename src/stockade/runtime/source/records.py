@@ -78,6 +78,12 @@ FAMILIES = {2: "ipv4", 10: "ipv6"}
 L4PROTO = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp", 255: "raw"}
 #: the address fields that get a ``.name`` when one of the rules' domain names resolves to the address
 ADDRESS_FIELDS = ("fd.sip", "fd.cip", "fd.rip", "fd.lip")
+#: what a socket's event says of it (``_net``; the ``.name`` fields from ``_name``), kept for a later dup or
+#: listen of the same descriptor
+SOCKET_FIELDS = (
+    "fd.type", "fd.sockfamily", "fd.l4proto", "fd.name", "fd.sport", "fd.cport", "fd.rport", "fd.lport",
+    *ADDRESS_FIELDS, *(f"{k}.name" for k in ADDRESS_FIELDS),
+)  # fmt: skip
 #: the part of a dup's record that carries the socket it copies (read in the kernel at the dup)
 DUP_SOCKET = -5
 
@@ -333,7 +339,7 @@ class Decoder:
         self._name(ev)
         if ret >= 0 or ret == -115:  # EINPROGRESS
             key_fd = ret if name.startswith("accept") else fd
-            sock = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
+            sock = {k: ev[k] for k in SOCKET_FIELDS if k in ev}
             if len(self.sockets) > 65536:
                 self.sockets.clear()
             client = True if name == "connect" else False if name.startswith("accept") else None
