@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import stat
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -150,37 +148,11 @@ def write_output(text: str | bytes, output: str | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    mode, encoding = ("wb", None) if isinstance(text, bytes) else ("w", "utf-8")
-    try:
-        st = os.stat(output)
-    except FileNotFoundError:
-        st = None
-    except OSError as exc:
-        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        # a device, a FIFO, /dev/stdout: write into it; renaming over it would replace it with a file
-        try:
-            with open(output, mode, encoding=encoding) as fh:
-                fh.write(text)
-        except OSError as exc:
-            raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
-        return
-    directory = os.path.dirname(os.path.abspath(output))
-    try:
-        import tempfile
+    from stockade._internal import atomicfile
 
-        fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, mode, encoding=encoding) as fh:
-            fh.write(text)
-        if st is not None:
-            os.chmod(tmp, stat.S_IMODE(st.st_mode))  # replacing a file keeps its permissions
-        os.replace(tmp, output)
+        atomicfile.write(output, text)
     except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise OutputError(f"{output}: cannot write: {exc.strerror or exc}") from exc
 
 

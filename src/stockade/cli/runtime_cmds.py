@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -17,6 +17,7 @@ from stockade.errors import InputError, StockadeError
 from stockade.runtime.enrich.pipeline import Enricher
 from stockade.runtime.enrich.runtime import RuntimeInspector
 from stockade.runtime.interface import EventSource
+from stockade.runtime.metrics import MetricsServer, Periodic, prometheus
 from stockade.runtime.respond.actions import ACTIONS, Responder
 from stockade.runtime.rules.engine import Engine
 from stockade.runtime.sensor import DEFAULT_RULES, Sensor, load_engine
@@ -101,6 +102,26 @@ def _actions(specs: tuple[str, ...]) -> dict[str, str]:
     help="Write the status line as JSON here when ready and at exit.",
 )
 @click.option(
+    "--metrics",
+    "metrics_file",
+    type=click.Path(dir_okay=False),
+    help="Keep this file up to date with the sensor's counters in the Prometheus text format (for a node "
+    "exporter's textfile collector): events, alerts by rule, lost events, responses.",
+)
+@click.option(
+    "--metrics-listen",
+    metavar="HOST:PORT",
+    help="Serve the same counters over HTTP at /metrics (e.g. 127.0.0.1:9464; port 0 picks a free one, "
+    "printed at start).",
+)
+@click.option(
+    "--status-interval",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds between two rewrites of --status-file and --metrics while the sensor runs.",
+)
+@click.option(
     "--wakeups",
     type=click.Choice(["batched", "per-record"]),
     default="batched",
@@ -112,12 +133,16 @@ def _actions(specs: tuple[str, ...]) -> dict[str, str]:
 def watch(
     rules: tuple[str, ...], with_default: bool, source: str, input_path: str | None, outputs: tuple[str, ...],
     record: str | None, respond: bool, actions: tuple[str, ...], duration: float | None, rule_matching: str,
-    podman_args: tuple[str, ...], status_file: str | None, wakeups: str,
+    podman_args: tuple[str, ...], status_file: str | None, metrics_file: str | None,
+    metrics_listen: str | None, status_interval: float, wakeups: str,
 ) -> None:  # fmt: skip
     """Stream Falco-shaped alerts for live events.
 
     Runs until --duration ends, Ctrl-C or SIGTERM; then the events already read are processed and the final
-    status (events, alerts, lost events, responses) is printed and written to --status-file."""
+    status (events, alerts, lost events, responses) is printed and written to --status-file.  While it
+    runs, --status-file and --metrics are rewritten every --status-interval seconds (whole: a reader never
+    sees half a file) and --metrics-listen serves the counters to Prometheus."""
+    listen = _listen_address(metrics_listen) if metrics_listen else None
     engine, files = _engine(rules, with_default, rule_matching)
     sinks = [open_sink(o) for o in outputs]
     responder = Responder(enforce=respond, by_rule=_actions(actions), podman_args=podman_args)
@@ -130,6 +155,18 @@ def watch(
     enricher = Enricher(RuntimeInspector(podman_args)) if src.NAME in LIVE else None
     sensor = Sensor(engine, sinks, responder=responder, enricher=enricher, record=rec)
     names = _names(engine, src)
+    started = time.time()
+
+    def snapshot(state: str) -> dict[str, Any]:
+        return {"state": state, **_summary(sensor.stats.to_dict(), src, responder)}
+
+    def publish(status: dict[str, Any]) -> None:
+        _status(status_file, status)
+        if metrics_file:
+            _write(metrics_file, prometheus(status, started))
+
+    periodic = Periodic(status_interval, lambda: publish(snapshot("running")))
+    server: MetricsServer | None = None
     try:
         blind = "; ".join(src.BLIND_SPOTS)
         if why:
@@ -145,10 +182,12 @@ def watch(
             click.echo(f"stockade: kernel records reach the sensor with {delivery}", err=True)
         for line in _blind_rules(engine, src):
             click.echo(f"stockade: {line}", err=True)
-        _status(
-            status_file,
-            {"state": "ready", "source": src.NAME, **({"delivery": delivery} if delivery else {})},
-        )
+        if listen is not None:
+            server = _serve(listen, lambda: prometheus(snapshot("running"), started))
+            host, port = server.address
+            click.echo(f"stockade: metrics at http://{_host(host)}:{port}/metrics", err=True)
+        publish(snapshot("ready"))
+        periodic.start()
         # SIGTERM (systemd, a Kubernetes pod's shutdown, kill) stops the sensor as Ctrl-C does: drained,
         # with its status written (SIGINT stays ignored where the sensor was started with it ignored)
         previous = signal.signal(signal.SIGTERM, _interrupt)
@@ -159,6 +198,9 @@ def watch(
         finally:
             signal.signal(signal.SIGTERM, previous)
     finally:
+        periodic.stop()
+        if server is not None:
+            server.stop()
         if names is not None:
             names.stop()
         src.stop()
@@ -166,8 +208,22 @@ def watch(
             s.close()
         if rec:
             rec.close()
-    summary = {
-        **stats.to_dict(),
+    summary = _summary(stats.to_dict(), src, responder)
+    for entry in responder.log:
+        click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
+    if periodic.error is not None:
+        click.echo(f"stockade: the status was not kept up to date: {periodic.error}", err=True)
+    click.echo(f"stockade: status {json.dumps(summary, sort_keys=True)}", err=True)
+    publish({"state": "done", **summary})
+
+
+def _summary(stats: dict[str, Any], src: EventSource, responder: Responder) -> dict[str, Any]:
+    """The status of a run: the sensor's counts, with the source's own (read live: a status thread asks
+    while the sensor runs) and the responses."""
+    return {
+        **stats,
+        "lost_events": src.lost,
+        "malformed": int(getattr(src, "malformed", 0)),
         "source": src.NAME,
         **{
             k: getattr(src, k)
@@ -177,10 +233,36 @@ def watch(
         "responses_would": dict(responder.would),
         "responses_done": dict(responder.done),
     }
-    for entry in responder.log:
-        click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
-    click.echo(f"stockade: status {json.dumps(summary, sort_keys=True)}", err=True)
-    _status(status_file, {"state": "done", **summary})
+
+
+def _listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) → (host, port); a usage error otherwise."""
+    host, sep, port = text.rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    if not sep or not host or not port.isdigit() or int(port) > 65535:
+        raise click.BadParameter(
+            f"expected HOST:PORT, such as 127.0.0.1:9464, not {text!r}", param_hint="--metrics-listen"
+        )
+    return host, int(port)
+
+
+def _host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _serve(listen: tuple[str, int], render: Callable[[], str]) -> MetricsServer:
+    try:
+        server = MetricsServer(listen[0], listen[1], render)
+    except OSError as exc:
+        raise InputError(f"--metrics-listen {_host(listen[0])}:{listen[1]}: {exc.strerror or exc}") from None
+    server.start()
+    return server
+
+
+def _write(path: str, text: str) -> None:
+    from stockade._internal import atomicfile
+
+    atomicfile.write(path, text)
 
 
 def _names(engine: Any, src: EventSource) -> NameCache | None:
@@ -205,7 +287,7 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 def _status(path: str | None, obj: dict[str, object]) -> None:
     if path:
-        Path(path).write_text(json.dumps(obj, sort_keys=True), encoding="utf-8")
+        _write(path, json.dumps(obj, sort_keys=True))
 
 
 def _blind_rules(engine: Any, src: EventSource) -> list[str]:

@@ -48,7 +48,7 @@ class Stats:
             "unmatchable": self.skipped,
             "seconds": round(secs, 3),
             "events_per_second": round(self.events / secs, 1),
-            "by_rule": self.by_rule,
+            "by_rule": dict(self.by_rule),  # (a copy: a status thread may read it while alerts come)
         }
 
 
