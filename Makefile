@@ -31,6 +31,7 @@ system-deps:
 	else echo "not root or no apt-get: tests that need rpm, debootstrap or go will skip and say why"; fi
 
 demo: $(STAMP)
+	@$(BIN)/python -m compileall -q src  # (bytecode once, as pip install does: PYTHONDONTWRITEBYTECODE may be set)
 	@bash scripts/demo.sh
 
 test: $(STAMP) system-deps

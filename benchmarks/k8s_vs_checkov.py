@@ -8,7 +8,8 @@ renderings of realistic workloads; its size and sha256 are printed with the resu
 own virtualenv, benchmarks/.venv-checkov (created and installed on first use, then reused), never in the
 project's.  Both whole commands run on the whole corpus directory, in fresh processes, alternating, after
 one untimed round of each (whose output gives the finding counts); the figure is the median of --runs
-timed rounds.  Checkov runs offline as documented: --skip-download and BC_SKIP_MAPPING=TRUE (no policy
+timed rounds.  stockade's modules are compiled to bytecode first, as ``pip install`` would have done
+(``benchenv.py``).  Checkov runs offline as documented: --skip-download and BC_SKIP_MAPPING=TRUE (no policy
 metadata download), CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE (no PyPI version check at import).  CPU is the
 user+system time of each command and every process it waited for (wait4(2)).
 
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import benchenv
 import k8s_corpus
 
 REPO = Path(__file__).resolve().parent.parent
@@ -143,7 +145,7 @@ def main() -> None:
         [str(REPO / ".venv" / "bin" / "stockade"), "--version"], capture_output=True, text=True
     ).stdout.strip()
 
-    base_env = dict(os.environ)
+    base_env = benchenv.command_env()  # (stockade as installed: its bytecode compiled, see benchenv)
     ckv_env = {**base_env, **CHECKOV_ENV}
     with tempfile.TemporaryDirectory(prefix="k8s-bench-") as tmp:
         st_out, ckv_out = Path(tmp) / "stockade.json", Path(tmp) / "checkov.json"

@@ -43,7 +43,9 @@ $S runtime rules validate ../shared/rules/falco/falco_rules.yaml ../shared/rules
 if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
   rule "stockade runtime watch (eBPF, upstream stable rules, 15 s): python reads /etc/shadow, then ../../etc/passwd from /usr/lib (directory traversal)"
   status=$(mktemp)
-  $S runtime watch --rules ../shared/rules/falco/falco_rules.yaml --duration 15 --status-file "$status" &
+  metrics=$(mktemp)
+  $S runtime watch --rules ../shared/rules/falco/falco_rules.yaml --duration 15 --status-file "$status" \
+    --metrics "$metrics" --status-interval 2 &
   watcher=$!
   for _ in $(seq 1 100); do [ -s "$status" ] && break; sleep 0.1; done
   .venv/bin/python -c "open('/etc/shadow').read()"
@@ -53,7 +55,9 @@ if [ "$(id -u)" = 0 ] && command -v bpftrace >/dev/null; then
   # (resolved against the working directory the sensor followed through fork and chdir: docs/runtime.md)
   .venv/bin/python -c "import subprocess as s, sys; s.run([sys.executable, '-c', \"open('../../etc/passwd').read()\"], cwd='/usr/lib')"
   wait "$watcher"
-  rm -f "$status"
+  rule "its counters, as Prometheus reads them (--metrics; --metrics-listen serves them at /metrics)"
+  grep -E '^stockade_runtime_(events|alerts|rule_alerts|lost_events)_total' "$metrics"
+  rm -f "$status" "$metrics"
 else
   rule "stockade runtime watch: skipped (needs root and bpftrace; make test installs bpftrace as root)"
 fi

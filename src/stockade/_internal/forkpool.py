@@ -34,6 +34,14 @@ class WorkerError(StockadeError):
     """A worker process failed: it raised, or it died."""
 
 
+def default_jobs() -> int:
+    """Worker processes to use by default: the CPUs this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return 1
+
+
 def _write(fd: int, obj: object) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     view = memoryview(_LEN.pack(len(data)) + data)

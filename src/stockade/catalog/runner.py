@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from stockade._internal import forkpool
+from stockade._internal.forkpool import default_jobs
 from stockade.catalog.interface import CatalogContext, Cataloger
 from stockade.catalog.walker import Walker, walk
 from stockade.errors import StockadeError
@@ -186,13 +187,6 @@ def catalog_parallel(
     for cat in catalogers:
         total.counts.setdefault(cat.NAME, 0)
     return total
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return 1
 
 
 def catalog_tree(

@@ -90,7 +90,7 @@ def secrets(
     secret with `stockade:allow` (gitleaks:allow and `pragma: allowlist secret` work too), or add an
     exception for the rule id to .stockade/exceptions.yaml.
     """
-    from stockade.catalog.runner import default_jobs
+    from stockade._internal.forkpool import default_jobs
     from stockade.secrets.custom import load_rules
     from stockade.secrets.engine import Ruleset
     from stockade.secrets.rules import BUILTIN

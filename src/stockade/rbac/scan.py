@@ -16,7 +16,7 @@ from stockade.model.target import Target, TargetKind
 from stockade.rbac import escalation, findings
 from stockade.rbac.loader import LoadOptions, load
 from stockade.rbac.model import Cluster
-from stockade.scan.scanner import new_scan_id, utc_now
+from stockade.scan.ids import new_scan_id, utc_now
 
 
 @dataclass(slots=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from stockade.catalog.runner import default_jobs
+from stockade._internal.forkpool import default_jobs
 from stockade.checks.interface import Check, to_finding
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
@@ -27,7 +27,7 @@ from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
 from stockade.policy.apply import facts_of
-from stockade.scan.scanner import new_scan_id, utc_now
+from stockade.scan.ids import new_scan_id, utc_now
 from stockade.target.manifests import LoadResult, load_bytes, load_file
 
 KUBERNETES_SUFFIXES = (".yaml", ".yml", ".json")

@@ -12,7 +12,7 @@ from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
 from stockade.netpol.findings import findings
 from stockade.netpol.load import LoadNotes, load_cluster
-from stockade.scan.scanner import new_scan_id, utc_now
+from stockade.scan.ids import new_scan_id, utc_now
 
 
 def scan_netpol(

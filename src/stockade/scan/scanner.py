@@ -7,10 +7,9 @@ recorded as a status entry and the scan goes on; nothing here prints.
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from stockade import __version__
 from stockade.catalog import registry
@@ -23,17 +22,10 @@ from stockade.model.inventory import Inventory, Package
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target
+from stockade.scan.ids import new_scan_id, utc_now
 from stockade.target.fs import TargetFS
 
 Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-def new_scan_id() -> str:
-    return uuid.uuid4().hex
 
 
 @dataclass(slots=True)

@@ -18,7 +18,7 @@ from stockade.model.finding import Finding
 from stockade.model.result import ScanResult
 from stockade.model.status import Status
 from stockade.model.target import Target, TargetKind
-from stockade.scan.scanner import new_scan_id, utc_now
+from stockade.scan.ids import new_scan_id, utc_now
 from stockade.secrets import policy
 from stockade.secrets.engine import Ruleset, default_ruleset
 from stockade.secrets.rules import all_ids
