@@ -8,8 +8,12 @@ alerts in Falco's JSON output shape, one per line.
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
-from typing import IO
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 import click
 import orjson
@@ -145,13 +149,16 @@ def replay_cmd(
     engine = Engine(rs, rule_matching=rule_matching, hostname=hostname)
     stats = ReplayStats()
     out: IO[bytes] = sys.stdout.buffer
-    if fmt == "json":
-        dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        for alert in run_replay(engine, events, stats):
-            out.write(dumps(alert.to_dict(), option=newline))
-    else:
-        for alert in run_replay(engine, events, stats):
-            out.write(alert.line().encode() + b"\n")
+    # a progress bar on a terminal's stderr, unless the alerts go to that terminal too
+    show = not quiet and sys.stderr.isatty() and not sys.stdout.isatty()
+    with _progress(events, stats, show) as lines:
+        if fmt == "json":
+            dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
+            for alert in run_replay(engine, lines, stats):
+                out.write(dumps(alert.to_dict(), option=newline))
+        else:
+            for alert in run_replay(engine, lines, stats):
+                out.write(alert.line().encode() + b"\n")
     out.flush()
     if not quiet:
         click.echo(
@@ -162,3 +169,41 @@ def replay_cmd(
         )
         for rule, n in sorted(stats.by_rule.items(), key=lambda kv: (-kv[1], kv[0])):
             click.echo(f"  {n:>8}  {rule}", err=True)
+
+
+#: lines between two updates of the progress bar (an update costs far more than a line)
+PROGRESS_EVERY = 8192
+
+
+@contextmanager
+def _progress(
+    events: IO[bytes], stats: ReplayStats, show: bool, console: Any = None
+) -> Iterator[Iterable[bytes]]:
+    """``events``' lines, drawing a progress bar meanwhile when ``show``: bytes read of a file's size, or
+    a running count for a stream; the bar is removed when done (the summary follows)."""
+    if not show:
+        yield events
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    try:
+        st = os.fstat(events.fileno())
+        total: int | None = st.st_size if stat.S_ISREG(st.st_mode) and st.st_size else None
+    except (OSError, ValueError, AttributeError):  # (not a real file)
+        total = None
+    columns = [TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn()] if total else [
+        TextColumn("{task.description}")
+    ]  # fmt: skip
+    with Progress(*columns, console=console or Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("replaying", total=total)
+
+        def lines() -> Iterator[bytes]:
+            for n, line in enumerate(events, 1):
+                yield line
+                if n % PROGRESS_EVERY == 0:
+                    done = events.tell() if total else n
+                    bar.update(task, completed=done, description=f"replaying: {stats.events:,} events, "
+                               f"{stats.alerts:,} alerts")  # fmt: skip
+
+        yield lines()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import orjson
 import pytest
@@ -81,3 +82,35 @@ def test_alert_json_time_and_output_prefix_agree() -> None:
     assert d["output"] == f"{d['time']}: Warning text" == a.line()
     assert d["tags"] == ["a", "b"] and d["output_fields"] == {"k": 1}
     assert list(d) == sorted(d)  # Falco's key order (alphabetical)
+
+
+def test_progress_passes_every_line_through_and_draws_on_a_terminal(tmp_path: Path, engine: Engine) -> None:
+    import io
+    import os
+
+    from rich.console import Console
+
+    from stockade.cli.rules_cmds import PROGRESS_EVERY, _progress
+
+    path = tmp_path / "events.jsonl"
+    lines = [orjson.dumps({**SHADOW, "evt.num": i}) + b"\n" for i in range(2 * PROGRESS_EVERY + 5)]
+    path.write_bytes(b"".join(lines))
+    for source in ("file", "pipe"):
+        screen = io.StringIO()
+        console = Console(file=screen, force_terminal=True, width=100)
+        stats = ReplayStats()
+        if source == "file":
+            fh = open(path, "rb")  # noqa: SIM115
+        else:
+            r, w = os.pipe()
+            with os.fdopen(w, "wb") as writer:
+                writer.write(b"".join(lines[:100]))  # (fits in the pipe's buffer)
+            fh = os.fdopen(r, "rb")
+        with fh, _progress(fh, stats, True, console) as it:
+            alerts = list(replay(engine, it, stats))
+        want = len(lines) if source == "file" else 100
+        assert stats.lines == want and stats.events == want and len(alerts) == want
+        assert "replaying" in screen.getvalue(), source
+    stats = ReplayStats()
+    with open(path, "rb") as fh, _progress(fh, stats, False) as it:
+        assert it is fh  # no terminal: the file itself, nothing drawn
