@@ -205,3 +205,28 @@ def test_watch_keeps_status_and_metrics_current_while_it_runs(tmp_path: Path) ->
     final = _json(status)
     assert final is not None and final["state"] == "done" and final["events"] == 1
     assert samples(metrics.read_text())[("stockade_runtime_up", ())] == 0
+
+
+def test_an_unwritable_metrics_file_is_a_clear_error(tmp_path: Path) -> None:
+    alerts = tmp_path / "in.jsonl"
+    alerts.write_text(json.dumps(SHELL_ALERT) + "\n")
+    bad = tmp_path / "missing" / "m.prom"
+    r = subprocess.run(
+        [
+            STOCKADE,
+            "runtime",
+            "watch",
+            "--source",
+            "falco-json",
+            "--input",
+            str(alerts),
+            "--metrics",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode != 0
+    assert f"stockade: error: {bad}: cannot write: No such file or directory" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -260,9 +260,10 @@ def _serve(listen: tuple[str, int], render: Callable[[], str]) -> MetricsServer:
 
 
 def _write(path: str, text: str) -> None:
-    from stockade._internal import atomicfile
+    """The whole file at once (a reader never sees half of it); an :class:`OutputError` naming it if not."""
+    from stockade.cli.common import write_output
 
-    atomicfile.write(path, text)
+    write_output(text, path)
 
 
 def _names(engine: Any, src: EventSource) -> NameCache | None:
