@@ -207,3 +207,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         name = mark.args[0] if mark.args else mark.kwargs.get("name", "default")
         item._id = NodeId.parse(f"{item.nodeid}@{name}")
+
+
+def until_marker(
+    src: Any, is_marker: Callable[[dict[str, Any]], bool], grace: float = 3.0
+) -> list[dict[str, Any]]:
+    """The source's events up to the child's marker event, and those that come in ``grace`` seconds after
+    it.  A CPU's records can reach the reader after the reorder window when the machine is loaded (a CI
+    run), so events written before the marker may be decoded after it: late, not lost."""
+    out: list[dict[str, Any]] = []
+    for ev in src.events(until=time.monotonic() + 60):
+        if is_marker(ev):
+            out.extend(src.events(until=time.monotonic() + grace))
+            return out
+        out.append(ev)
+    raise AssertionError(f"no marker within 60 s ({len(out)} events)")

@@ -11,11 +11,11 @@ import json
 import random
 import subprocess
 import sys
-import time
 
 import pytest
 
 from stockade.runtime.source import bpfprog
+from tests.runtime.sensor.conftest import until_marker
 
 PREFIXES = ("/zq", "/nonexist-stk/pre", "/nonexist-stk/a-long-prefix-x/")
 SUBSTRINGS = ("/sub-str-",)
@@ -120,18 +120,15 @@ def test_kernel_open_filter_matches_its_specification() -> None:
         child = subprocess.Popen([sys.executable, "-S", "-c", CHILD], stdin=subprocess.PIPE)
         child.communicate(json.dumps([*cases, [marker, 0, "openat"]]).encode())
         seen: set[tuple[str, bool, str]] = set()
-        done = False
-        for ev in src.events(until=time.monotonic() + 60):
+        for ev in until_marker(
+            src, lambda e: e.get("fd.nameraw") == marker and e.get("proc.pid") == child.pid
+        ):
             if ev.get("proc.pid") != child.pid or ev.get("evt.type") not in bpfprog.OPEN:
                 continue
             args = ev.get("evt.args") or {}
             name = ev.get("fd.nameraw")  # the path as the process gave it
-            if name == marker:
-                done = True
-                break
             write = ev["evt.type"] == "creat" or "O_WRONLY" in str(args.get("flags"))
             seen.add((name, write, str(ev["evt.type"])))
-        assert done, "the marker open never arrived"
     finally:
         src.stop()
     # (the sensor reads a path as far as BPFTRACE_STRLEN: 199 bytes and the NUL)

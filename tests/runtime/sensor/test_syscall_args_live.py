@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from typing import Any
 
 import pytest
 
 from stockade.runtime.source import bpfprog
 from stockade.runtime.source.records import ARG_NAMES
+from tests.runtime.sensor.conftest import until_marker
 
 BASE = "/nonexist-stk-args"
 AT_FDCWD = -100
@@ -80,11 +80,12 @@ def test_string_arguments_of_every_path_syscall() -> None:
         child = subprocess.Popen([sys.executable, "-S", "-c", CHILD], stdin=subprocess.PIPE)
         child.communicate(json.dumps([*calls, marker]).encode())
         seen: dict[str, dict[str, Any]] = {}
-        for ev in src.events(until=time.monotonic() + 60):
+        events = until_marker(
+            src, lambda e: e.get("evt.type") in bpfprog.OPEN and e.get("fd.nameraw") == "stk-args-done"
+        )
+        for ev in events:
             if ev.get("proc.pid") != child.pid:
                 continue
-            if ev.get("evt.type") in bpfprog.OPEN and ev.get("fd.nameraw") == "stk-args-done":
-                break
             if ev.get("evt.type") in CALLS or ev.get("evt.type") in RENDERED:
                 seen[str(ev["evt.type"])] = dict(ev.get("evt.args") or {})
     finally:
@@ -153,12 +154,11 @@ def test_both_ends_of_connects_and_accepts() -> None:
             [sys.executable, "-S", "-c", NET_CHILD], stdout=subprocess.PIPE, text=True, cwd="/"
         )
         ports = json.loads(child.communicate()[0])
-        got: list[dict[str, Any]] = []
-        for ev in src.events(until=time.monotonic() + 60):
-            if ev.get("fd.nameraw") == "stk-net-done":
-                break
-            if ev.get("evt.type") in ("connect", "accept", "accept4") and ev.get("proc.pid") == child.pid:
-                got.append(ev)
+        got = [
+            ev
+            for ev in until_marker(src, lambda e: e.get("fd.nameraw") == "stk-net-done")
+            if ev.get("evt.type") in ("connect", "accept", "accept4") and ev.get("proc.pid") == child.pid
+        ]
     finally:
         src.stop()
 
@@ -212,12 +212,14 @@ def test_exec_arguments_of_every_length() -> None:
     try:
         child = subprocess.Popen([sys.executable, "-S", "-c", EXEC_CHILD], stdin=subprocess.PIPE, cwd="/")
         child.communicate(json.dumps(cases).encode())
-        got: list[list[str]] = []
-        for ev in src.events(until=time.monotonic() + 60):
-            if ev.get("fd.nameraw") == "stk-exec-done":
-                break
-            if ev.get("evt.type") == "execve" and ev.get("proc.ppid") == child.pid:
-                got.append([str(ev["proc.exe"]), *ev["proc.args"]])
+        execs = [
+            ev
+            for ev in until_marker(src, lambda e: e.get("fd.nameraw") == "stk-exec-done")
+            if ev.get("evt.type") == "execve" and ev.get("proc.ppid") == child.pid
+        ]
+        # (in the order they ran: one decoded late comes after the others)
+        execs.sort(key=lambda e: e["evt.time"])
+        got = [[str(ev["proc.exe"]), *ev["proc.args"]] for ev in execs]
     finally:
         src.stop()
     want = [*cases[:-1], ["stk-true", "w" * (most - len("stk-true") - 1)]]
