@@ -227,7 +227,7 @@ def _summary(stats: dict[str, Any], src: EventSource, responder: Responder) -> d
         "source": src.NAME,
         **{
             k: getattr(src, k)
-            for k in ("unreadable", "partial", "overtaken", "error", "delivery")
+            for k in ("unreadable", "partial", "overtaken", "late", "error", "delivery")
             if getattr(src, k, None) not in (None, "")
         },
         "responses_would": dict(responder.would),

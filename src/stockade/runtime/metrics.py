@@ -36,6 +36,12 @@ _SCALARS = (
         "counter",
         "Events no loaded rule could match, skipped before enrichment.",
     ),
+    (
+        "late",
+        "stockade_runtime_late_records_total",
+        "counter",
+        "Kernel records that arrived after later ones had been decoded, and were decoded out of order.",
+    ),
     ("seconds", "stockade_runtime_uptime_seconds", "gauge", "Seconds since the sensor started."),
     ("events_per_second", "stockade_runtime_events_per_second", "gauge", "Mean event rate of this run."),
 )

@@ -53,6 +53,19 @@ def test_records_of_two_cpus_are_decoded_in_time_order() -> None:
     assert list(src._release(99)) == [] and len(list(src._release(100))) == 1
 
 
+def test_records_later_than_the_window_are_decoded_on_arrival_and_counted() -> None:
+    """A record older than one already decoded (its CPU's buffer read after the reorder window, on a loaded
+    machine) is still decoded, out of order, and counted as ``late`` (in the status and the metrics)."""
+    src = EbpfSource()
+    src._take(_printf(SEP.join(["K", *_h(100, A), str(B)])))
+    src._take(_printf(SEP.join(["K", *_h(90, A), str(B + 1)])))  # out of order, but within the window
+    assert [e["evt.time"] - src.decoder.offset for e in src._release(100)] == [90, 100] and src.late == 0
+    src._take(_printf(SEP.join(["K", *_h(50, A), str(B + 2)])))  # after 100 was decoded: late
+    src._take(_printf(SEP.join(["K", *_h(150, A), str(B + 3)])))
+    assert [e["evt.time"] - src.decoder.offset for e in src._release(None)] == [50, 150]
+    assert src.late == 1
+
+
 def test_record_time() -> None:
     assert bpfprog.record_time(SEP.join(["P", "7", "123", "1", "x"])) == 123
     assert bpfprog.record_time(SEP.join(["S", "257", "456", "1"])) == 456

@@ -97,6 +97,10 @@ class EbpfSource:
         self.decoder = Decoder()
         self.lost = 0
         self.records = 0
+        #: records that reached the reader after a later record had been decoded (a CPU's buffer read more
+        #: than the reorder window late, on a loaded machine): decoded on arrival, out of time order
+        self.late = 0
+        self._decoded_up_to = 0  # kernel time of the last record decoded
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr = ""
         self.program = ""
@@ -270,7 +274,10 @@ class EbpfSource:
                 return
             self.records += 1
             self._seq += 1
-            heapq.heappush(self._pending, (bpfprog.record_time(data), self._seq, data))
+            ts = bpfprog.record_time(data)
+            if ts < self._decoded_up_to:
+                self.late += 1
+            heapq.heappush(self._pending, (ts, self._seq, data))
         elif kind == "lost_events":
             self.lost += int(obj.get("data", {}).get("events", 0))
 
@@ -278,7 +285,10 @@ class EbpfSource:
         """Decode the waiting records up to time ``limit`` (None: all), oldest first."""
         pending, feed = self._pending, self.decoder.feed
         while pending and (limit is None or pending[0][0] <= limit):
-            yield from feed(heapq.heappop(pending)[2])
+            ts, _seq, data = heapq.heappop(pending)
+            if ts > self._decoded_up_to:
+                self._decoded_up_to = ts
+            yield from feed(data)
 
     def stop(self) -> None:
         proc, self.proc = self.proc, None
