@@ -122,11 +122,20 @@ class _Checks:
         return self.dockerfile_checks
 
 
+#: path → its text (``spec.containers[0].image``): the same few dozen paths come back for every object
+_FIELDS: dict[tuple[str | int, ...], str] = {}
+
+
 def _field(path: Iterable[str | int]) -> str:
-    out = ""
-    for step in path:
-        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
-    return out
+    key = tuple(path)  # (a tuple is returned as it is)
+    text = _FIELDS.get(key)
+    if text is None:
+        text = ""
+        for step in key:
+            text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+        if len(_FIELDS) < 4096:
+            _FIELDS[key] = text
+    return text
 
 
 def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Finding]:
