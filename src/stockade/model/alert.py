@@ -39,15 +39,15 @@ class Alert:
     tags: tuple[str, ...] = ()
     hostname: str = ""
 
-    def line(self) -> str:
-        """The text line Falco prints: ``<time>: <Priority> <output>``."""
-        return f"{rfc3339_ns(self.time_ns)}: {self.priority} {self.output}"
+    def line(self, time: str | None = None) -> str:
+        """The text line Falco prints: ``<time>: <Priority> <output>`` (``time``: this alert's, formatted)."""
+        return f"{time or rfc3339_ns(self.time_ns)}: {self.priority} {self.output}"
 
     def to_dict(self) -> dict[str, Any]:
         time = rfc3339_ns(self.time_ns)
         return {
             "hostname": self.hostname,
-            "output": f"{time}: {self.priority} {self.output}",  # (as line(), without a second rfc3339_ns)
+            "output": self.line(time),
             "output_fields": dict(self.output_fields),
             "priority": self.priority,
             "rule": self.rule,

@@ -1,4 +1,4 @@
-"""The sensor: source → enrichment → rule engine → responder → sinks, with recording and replay.
+"""The sensor: source → enrichment → rule engine → responder → sinks, with recording (for `runtime replay`).
 
 ``--record FILE`` saves every enriched event (one JSON object a line, before rule evaluation so derived
 fields are not stored) for ``stockade runtime replay``.  Statistics (events, alerts, lost, malformed) are
@@ -126,19 +126,4 @@ class Sensor:
         finally:  # (the final status after Ctrl-C/SIGTERM carries them too)
             self.stats.lost = source.lost
             self.stats.malformed = int(getattr(source, "malformed", 0))
-        return self.stats
-
-    def replay(self, lines: Iterable[bytes]) -> Stats:
-        for raw in lines:
-            if not raw.strip():
-                continue
-            try:
-                ev = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                self.stats.malformed += 1
-                continue
-            if not isinstance(ev, dict) or not isinstance(ev.get("evt.type"), str):
-                self.stats.malformed += 1
-                continue
-            self.process(ev)
         return self.stats
