@@ -14,7 +14,7 @@ export STOCKADE_DB ?= $(CURDIR)/.stockade/stockade.db
 
 .PHONY: demo test test-fast lint bench system-deps clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py src/stockade/target/_yamlc.c
 	$(PYTHON) -m venv $(VENV)
 	@echo "installing stockade and its development tools into $(VENV)"
 	@set -o pipefail; $(BIN)/pip install --quiet --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
@@ -41,8 +41,8 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow" tests
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks scripts
-	$(BIN)/ruff format --check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts setup.py
+	$(BIN)/ruff format --check src tests benchmarks scripts setup.py
 	$(BIN)/mypy
 
 bench: $(STAMP)
@@ -53,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/image_scan.py
 	$(BIN)/python benchmarks/advisory_import.py
 	$(BIN)/python benchmarks/vuln_match.py
+	$(BIN)/python benchmarks/yaml_read.py
 	$(BIN)/python benchmarks/netpol_matrix.py
 	$(BIN)/python benchmarks/rbac_whocan.py
 	@echo "longer or root-only comparisons (each writes its own table): benchmarks/k8s_vs_checkov.py,"

@@ -3,7 +3,10 @@
 Whatever the fast reader accepts must come back exactly as PyYAML's safe loader gives it — data, types,
 key order, the line of every key and item, the document lines and ``# Source:`` attribution — and it must
 never accept what PyYAML rejects.  Checked on every YAML file of the repository and the shared fixtures,
-on hand-written cases for each construct, and on generated documents with random mutations.
+on hand-written cases for each construct, and on generated documents with random mutations.  Every test
+runs twice: with the C module (``_yamlc.c``: the line tokenizer and the block walk) and with the same code
+in Python; the C tokenizer and character check are also compared with the regular expressions they stand
+for, on every line here and on random ones.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from __future__ import annotations
 import math
 import os
 import random
+import shutil
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,23 @@ from stockade.target import manifests, yamlfast
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(autouse=True, params=["C", "Python"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with the C module and with the Python reader."""
+    if request.param == "C" and yamlfast._yamlc is None:
+        pytest.skip("the C module stockade.target._yamlc was not built (no C compiler at install time)")
+    monkeypatch.setattr(yamlfast, "NATIVE", request.param == "C")
+    return str(request.param)
+
+
+def test_the_c_module_is_built_where_a_compiler_is() -> None:
+    """Where a C compiler and Python's headers are, the optional build must not have failed quietly."""
+    headers = Path(sysconfig.get_paths()["include"], "Python.h").exists()
+    if not (shutil.which("cc") or shutil.which("gcc")) or not headers:
+        pytest.skip("no C compiler or no Python.h here: the package runs the Python reader")
+    assert yamlfast._yamlc is not None, "a compiler is here but stockade.target._yamlc was not built"
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -309,3 +331,66 @@ def test_generated_documents_and_their_mutations() -> None:
         mutated_took += _agree(_mutate(rng, text))
     # the generator is meant to exercise the fast reader, not just the fallback
     assert took > 300 and mutated_took > 100, (took, mutated_took)
+
+
+def _regex_tokens(line: str) -> tuple[str, ...]:
+    m = yamlfast._LINE.match(line)
+    assert m is not None
+    return tuple(g or "" for g in m.groups())
+
+
+@pytest.mark.parametrize("implementation", ["C"], indirect=True)
+def test_c_tokens_equal_the_line_pattern(implementation: str) -> None:
+    assert yamlfast._yamlc is not None
+    lines = []
+    for f in _yaml_files():
+        lines += f.read_bytes().decode("utf-8", "replace").split("\n")
+    rng = random.Random(7)
+    alphabet = " -:'\"#?ab\\,[]{}&*!|>%@`é\u2028\U0001f600\t\r"
+    for _ in range(100_000):
+        lines.append("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 14))))
+    for _ in range(200):  # long runs of spaces inside a key (the tokenizer skips them in one step)
+        lines.append("k" + " " * rng.randint(0, 300) + rng.choice(["", ":", ": x", "#: x", " :", "x: y"]))
+    got = yamlfast._yamlc.tokens(lines)
+    assert len(got) == len(lines)
+    for line, tok in zip(lines, got, strict=True):
+        assert tok == _regex_tokens(line), repr(line)
+
+
+@pytest.mark.parametrize("implementation", ["C"], indirect=True)
+def test_c_refused_equals_the_character_class(implementation: str) -> None:
+    assert yamlfast._yamlc is not None
+    for c in range(0x110000):  # every code point, in a 1-byte and in a 2- or 4-byte string
+        ch = chr(c)
+        for text in ("a" + ch, "\u0100" + ch):
+            assert yamlfast._yamlc.refused(text) == yamlfast._refused(text), hex(c)
+
+
+def _nested(depth: int, flow: bool) -> str:
+    """A mapping whose innermost collection is ``depth`` keys deep (block or flow style)."""
+    if flow:
+        return "a: " + "{b: " * depth + "x" + "}" * depth + "\n"
+    return "".join(" " * i + f"k{i}:\n" for i in range(depth)) + " " * depth + "v: x\n"
+
+
+@pytest.mark.parametrize("flow", [False, True], ids=["block", "flow"])
+def test_nesting_up_to_the_limit_is_read_and_deeper_is_refused(flow: bool) -> None:
+    assert _agree(_nested(yamlfast.MAX_DEPTH, flow))
+    deeper = _nested(yamlfast.MAX_DEPTH + 1, flow)
+    with pytest.raises(yamlfast.Unsupported):
+        yamlfast.parse(deeper)
+    # PyYAML's builder refuses it too, as an error of that document, and the next document is read
+    got = manifests.parse_stream(deeper + "---\nkind: Pod\n", "deep.yaml")
+    assert [d.data for d in got.documents] == [{"kind": "Pod"}]
+    assert len(got.errors) == 1
+    assert f"nested deeper than {yamlfast.MAX_DEPTH} levels" in got.errors[0].message
+    # the line of the first collection too deep: the one holding "v" (block), all on line 1 (flow)
+    assert got.errors[0].line == (1 if flow else yamlfast.MAX_DEPTH + 2)
+
+
+@pytest.mark.parametrize("flow", [False, True], ids=["block", "flow"])
+def test_nesting_past_the_recursion_limit_is_an_error_of_the_file(flow: bool) -> None:
+    # before the bound, a document this deep ended the whole scan with Python's RecursionError
+    got = manifests.parse_stream(_nested(1200, flow), "deep.yaml")
+    assert not got.documents
+    assert len(got.errors) == 1 and got.errors[0].line is not None

@@ -113,6 +113,9 @@ class _Builder:
         if cls is _SCALAR:
             if node.tag == _STR:
                 return node.value  # the common case, without the constructor's machinery
+        elif len(at) > yamlfast.MAX_DEPTH:
+            reason = f"refused: collections nested deeper than {yamlfast.MAX_DEPTH} levels"
+            raise ParseError("YAML", self.path, reason, line=node.start_mark.line + 1)
         elif cls is _MAPPING:
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:

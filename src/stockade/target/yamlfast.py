@@ -38,6 +38,22 @@ class Unsupported(Exception):
     """The text uses YAML this reader leaves to PyYAML."""
 
 
+#: the deepest a collection may be nested (the keys and indices on its path); deeper documents go to
+#: PyYAML, and manifests' builder refuses them with an error naming the line (no Kubernetes object comes
+#: close; without a bound, Python's recursion limit ended the whole scan)
+MAX_DEPTH = 200
+
+try:  # the walk over block collections in C (``_yamlc.c``), built where a compiler was at install time
+    from stockade.target import _yamlc
+except ImportError:  # pragma: no cover - installed without a compiler: the same walk in Python below
+    _yamlc = None  # type: ignore[assignment]  # (every use is behind NATIVE)
+else:
+    _yamlc.bind(Unsupported, MAX_DEPTH)
+
+#: whether readers use the C walk (tests set it False to run the Python one on the same inputs)
+NATIVE = _yamlc is not None
+
+
 # PyYAML's Reader.NON_PRINTABLE, and what this reader never handles (tab, carriage return, NEL, BOM
 # inside the text, the Unicode line and paragraph separators, which YAML 1.1 counts as line breaks)
 _REFUSED_PATTERN = "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
@@ -126,7 +142,7 @@ def _values() -> _Values:
 
 def parse(text: str) -> list[Doc]:
     """Every document of ``text``; raises :class:`Unsupported` where PyYAML must read it instead."""
-    if _refused(text):
+    if _yamlc.refused(text) if NATIVE else _refused(text):
         raise Unsupported("a character this reader leaves to PyYAML")
     return _Reader(text).documents()
 
@@ -164,7 +180,9 @@ class _Reader:
         self.lines = lines
         self.n = len(lines)
         #: per line: (indentation, "-" and the spaces after it, key, the rest) — see :data:`_LINE`
-        self.tok: list[tuple[str, str, str, str]] = _LINE.findall(text)[: self.n]
+        self.tok: list[tuple[str, str, str, str]] = (
+            _yamlc.tokens(lines) if NATIVE else _LINE.findall(text)[: self.n]
+        )
         # where PyYAML's end-of-stream mark is (0-based line): libyaml ends an unterminated last line
         self.eof_line = self.n
         self.values = _values()
@@ -220,7 +238,7 @@ class _Reader:
                 raise Unsupported("indented root node")
             self.positions = {}
             self._start = i + 1
-            data, i = self.node(i, ())
+            data, i = _yamlc.node(self, i, ()) if NATIVE else self.node(i, ())
             i = self.skip(i)
             if i < self.n:
                 if not _marker(lines[i]):
@@ -230,6 +248,16 @@ class _Reader:
                 after = self.eof_line + 1
             out.append((self._start, after, data, self.positions))
         return out
+
+    def retok(self, i: int, col: int, rest: str) -> None:
+        """Split line ``i`` again as if its text after the dash at ``col`` were the whole line (``- - x``:
+        the item is a sequence whose items are at ``col``)."""
+        m = _LINE.match(" " * col + rest)
+        assert m is not None  # (the pattern matches any line)
+        self.tok[i] = tuple(g or "" for g in m.groups())  # type: ignore[assignment]
+
+    # The three methods below (node, mapping, sequence; skip and follow above) are also written in C
+    # (_yamlc.c, a line-for-line translation); a change here is a change there.
 
     def node(self, i: int, path: Path) -> tuple[Any, int]:
         """The block collection whose first line is ``i``."""
@@ -243,6 +271,8 @@ class _Reader:
     # -- collections ---------------------------------------------------------------------------------
 
     def mapping(self, i: int, ind: int, path: Path) -> tuple[dict[Any, Any], int]:
+        if len(path) > MAX_DEPTH:
+            raise Unsupported("nested deeper than the fast reader reads")
         tok, n, positions, plain = self.tok, self.n, self.positions, self.values.plain
         memo, rests = self.values.memo, self.values.rests
         out: dict[Any, Any] = {}
@@ -289,6 +319,8 @@ class _Reader:
             out[k], i = self.scalar(rest, i, ind, child)
 
     def sequence(self, i: int, ind: int, path: Path) -> tuple[list[Any], int]:
+        if len(path) > MAX_DEPTH:
+            raise Unsupported("nested deeper than the fast reader reads")
         tok, n, positions = self.tok, self.n, self.positions
         items: list[Any] = []
         value: Any
@@ -314,10 +346,7 @@ class _Reader:
                 value, i = self.node(j, child)
             elif rest[0] == "-" and (len(rest) == 1 or rest[1] == " "):
                 positions[child] = i + 1
-                m = _LINE.match(" " * col + rest)
-                assert m is not None  # (the pattern matches any line)
-                sp, dash, key, rest = (g or "" for g in m.groups())
-                tok[i] = (sp, dash, key, rest)  # the item is a sequence whose items are at ``col``
+                self.retok(i, col, rest)
                 value, i = self.sequence(i, col, child)
             else:
                 positions[child] = i + 1
@@ -357,6 +386,8 @@ class _Reader:
         """The flow value at ``s[pos]`` (no leading space) and the position after it."""
         c = s[pos] if pos < len(s) else ""
         if c == "[" or c == "{":
+            if len(path) > MAX_DEPTH:
+                raise Unsupported("nested deeper than the fast reader reads")
             closing = "]" if c == "[" else "}"
             out: Any = [] if c == "[" else {}
             pos = _skip_spaces(s, pos + 1)
