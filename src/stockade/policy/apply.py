@@ -111,6 +111,12 @@ def suppress(finding: Finding, suppression: Suppression) -> Finding:
     return replace(finding, metadata={**finding.metadata, "suppression": suppression.to_dict()})
 
 
+def any_inline_exception(objects: Iterable[ObjectFacts]) -> bool:
+    """Whether any of ``objects`` carries an inline exception (``stockade.io/ignore`` on the object or on
+    its pod template): without one, and without an exceptions file, :func:`split` keeps every finding."""
+    return any(IGNORE in o.annotations or IGNORE in o.template_annotations for o in objects)
+
+
 def split(
     findings: Iterable[Finding], lookup: Lookup, exceptions: ExceptionSet | None, today: date
 ) -> tuple[tuple[Finding, ...], tuple[Finding, ...]]:

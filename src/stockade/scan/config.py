@@ -19,6 +19,7 @@ from typing import Any
 
 from stockade._internal.forkpool import default_jobs
 from stockade.checks.interface import Check, to_finding
+from stockade.checks.kubernetes.check import K8sCheck
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
 from stockade.model.finding import Finding
@@ -107,12 +108,20 @@ class _Checks:
         level = opts.pss_level or "restricted"
         version = opts.pss_version or pss.LATEST
         try:
-            self.pss: list[Check[K8sObject]] = pss.checks_for(level, version)
+            self.pss: list[K8sCheck] = list(pss.checks_for(level, version))
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        self.practice: list[Check[K8sObject]] = [c() for c in practice.CHECKS]
+        self.practice: list[K8sCheck] = [c() for c in practice.CHECKS]
         self.k8s = [*self.pss, *self.practice]
+        self._by_kind: dict[str, list[K8sCheck]] = {}
         self.dockerfile_checks: list[Check[Any]] | None = None
+
+    def for_kind(self, kind: str) -> list[K8sCheck]:
+        """The checks that can find anything in an object of ``kind``, in their order."""
+        got = self._by_kind.get(kind)
+        if got is None:
+            got = self._by_kind[kind] = [c for c in self.k8s if kind in c.KINDS]
+        return got
 
     def dockerfile(self) -> list[Check[Any]]:
         if self.dockerfile_checks is None:
@@ -199,7 +208,7 @@ def _process(inputs: Sequence[tuple[str, str]], opts: ConfigOptions, checks: _Ch
                 facts = facts_of(obj)
                 part.checked.append(facts)
                 try:
-                    found = check_object(obj, checks.k8s)
+                    found = check_object(obj, checks.for_kind(obj.kind))
                 except StockadeError as exc:
                     part.statuses.append(Status("checks/kubernetes", StatusKind.ERROR, exc.message, obj.path))
                     continue
@@ -358,7 +367,7 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
 def _apply_exceptions(
     part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: Callable[[], frozenset[str]]
 ) -> tuple[list[Finding], list[Finding]]:
-    from stockade.policy.apply import annotation_statuses, expired_statuses, split
+    from stockade.policy.apply import annotation_statuses, any_inline_exception, expired_statuses, split
     from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
 
     today = opts.today()
@@ -366,8 +375,13 @@ def _apply_exceptions(
     if path is None and os.path.exists(DEFAULT_PATH):
         path = DEFAULT_PATH
     rules = load_exceptions(path, known_ids=known_ids()) if path else None
-    facts = {id(f): fact for f, fact in part.findings}
-    kept, suppressed = split([f for f, _ in part.findings], lambda f: facts.get(id(f)), rules, today)
+    findings = [f for f, _ in part.findings]
+    if (rules is None or not rules.entries) and not any_inline_exception(part.checked):
+        kept: Sequence[Finding] = findings  # nothing could suppress a finding: no need to match each
+        suppressed: Sequence[Finding] = ()
+    else:
+        facts = {id(f): fact for f, fact in part.findings}
+        kept, suppressed = split(findings, lambda f: facts.get(id(f)), rules, today)
     statuses.extend(expired_statuses(rules, today))
     statuses.extend(annotation_statuses(part.checked, today))
     return list(kept), list(suppressed)

@@ -44,8 +44,7 @@ where it belongs; the line is then that of the nearest enclosing field that exis
 
 from __future__ import annotations
 
-from stockade.checks.interface import Check
-from stockade.checks.kubernetes.objects import K8sObject
+from stockade.checks.kubernetes.check import K8sCheck
 from stockade.checks.kubernetes.practice import (
     capabilities,
     env,
@@ -60,7 +59,7 @@ from stockade.checks.kubernetes.practice import (
     serviceaccount,
 )
 
-CHECKS: tuple[type[Check[K8sObject]], ...] = (
+CHECKS: tuple[type[K8sCheck], ...] = (
     *resources.CHECKS,
     *probes.CHECKS,
     *images.CHECKS,

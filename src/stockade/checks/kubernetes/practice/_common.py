@@ -12,11 +12,10 @@ from abc import abstractmethod
 from collections.abc import Iterable, Iterator
 from typing import Any, ClassVar
 
-from stockade.checks.interface import Check, Path, Violation
-from stockade.checks.kubernetes.objects import CONTAINER_FIELDS, POD_SPEC_PATHS, K8sObject
+from stockade.checks.interface import Path, Violation
+from stockade.checks.kubernetes.check import K8sCheck
+from stockade.checks.kubernetes.objects import CONTAINER_FIELDS, K8sObject
 
-#: kinds that carry a pod template (Pod and the workload controllers)
-WORKLOAD_KINDS: frozenset[str] = frozenset(POD_SPEC_PATHS)
 #: kinds whose pods run to completion: probes and restarts are not about them
 BATCH_KINDS: frozenset[str] = frozenset({"Job", "CronJob"})
 
@@ -93,10 +92,8 @@ def quote_names(names: Iterable[str]) -> str:
 
 
 # -- base classes ------------------------------------------------------------------------------------------
-class PracticeCheck(Check[K8sObject]):
+class PracticeCheck(K8sCheck):
     """A best-practice check.  ``KINDS`` names the kinds it is about; it never fires on others."""
-
-    KINDS: ClassVar[frozenset[str]] = WORKLOAD_KINDS
 
     def check(self, obj: K8sObject) -> Iterable[Violation]:
         if obj.kind not in self.KINDS:

@@ -13,14 +13,9 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 from stockade.checks.interface import Violation
+from stockade.checks.kubernetes.check import WORKLOAD_KINDS
 from stockade.checks.kubernetes.objects import K8sObject
-from stockade.checks.kubernetes.practice._common import (
-    BATCH_KINDS,
-    K8S,
-    WORKLOAD_KINDS,
-    PracticeCheck,
-    label,
-)
+from stockade.checks.kubernetes.practice._common import BATCH_KINDS, K8S, PracticeCheck, label
 from stockade.model.severity import Severity
 
 _DOC = f"{K8S}/tasks/configure-pod-container/configure-liveness-readiness-startup-probes/"

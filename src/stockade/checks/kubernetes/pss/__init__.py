@@ -50,8 +50,6 @@ from __future__ import annotations
 
 import re
 
-from stockade.checks.interface import Check
-from stockade.checks.kubernetes.objects import K8sObject
 from stockade.checks.kubernetes.pss._base import LATEST_MINOR, PSSCheck, version_name
 from stockade.checks.kubernetes.pss.apparmor import AppArmor
 from stockade.checks.kubernetes.pss.capabilities import CapabilitiesBaseline, CapabilitiesRestricted
@@ -129,7 +127,7 @@ def parse_version(version: str) -> int:
     return int(match.group(1))
 
 
-def checks_for(level: str, version: str = LATEST) -> list[Check[K8sObject]]:
+def checks_for(level: str, version: str = LATEST) -> list[PSSCheck]:
     """The checks of ``level`` at policy ``version``, instantiated; restricted includes baseline."""
     name = level.strip().lower()
     if name not in LEVELS:

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from stockade.checks.interface import Check, Path, Violation
+from stockade.checks.interface import Path, Violation
+from stockade.checks.kubernetes.check import K8sCheck
 from stockade.checks.kubernetes.objects import K8sObject, get_dict
 
 PSS_URL = "https://kubernetes.io/docs/concepts/security/pod-security-standards/"
@@ -143,8 +144,9 @@ def int_value(data: dict[str, Any] | None, key: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-class PSSCheck(Check[K8sObject]):
-    """One upstream pod-security-admission check (one PSS control at one level)."""
+class PSSCheck(K8sCheck):
+    """One upstream pod-security-admission check (one PSS control at one level), for the kinds with a pod
+    template (``K8sCheck.KINDS``)."""
 
     LEVEL: ClassVar[str]  # "baseline" | "restricted"
     CONTROL: ClassVar[str]  # the control's name in the Pod Security Standards tables
