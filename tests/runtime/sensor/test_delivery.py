@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from stockade.runtime.source import bpfprog
+from stockade.runtime.source import bpfprog, ebpf
 from stockade.runtime.source.ebpf import EbpfSource, unavailable_reason
 
 SEP = "\x1f"
@@ -165,3 +166,27 @@ def test_records_that_come_with_ready_are_kept() -> None:
         assert [e["evt.type"] for e in src._release(None)] == ["clone", "procexit"]
     finally:
         src.stop()
+
+
+def test_a_chatty_standard_error_does_not_stop_the_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    """bpftrace's standard error is drained while it runs: 1 MiB of warnings (sixteen times a pipe's
+    buffer) used to block it in write(2), and no record after them ever arrived (here: READY never came).
+    What it wrote last is kept for the error message."""
+    monkeypatch.setattr(ebpf, "START_TIMEOUT", 15.0)
+    src = EbpfSource()
+    out = b"\n".join([_printf("READY\n"), _printf(SEP.join(["K", *_h(5, A), str(B)]))]) + b"\n"
+    script = (
+        "import sys\n"
+        "sys.stderr.write('WARNING: something\\n' * 60000 + 'the last words\\n')\n"
+        "sys.stderr.flush()\n"
+        f"sys.stdout.buffer.write({out!r})\n"
+    )
+    pipe = subprocess.PIPE
+    src.proc = subprocess.Popen([sys.executable, "-c", script], stdout=pipe, stderr=pipe)
+    try:
+        src._wait_ready()
+        events = list(src.events(until=time.monotonic() + 1))
+        assert [e["evt.type"] for e in events] == ["clone"]
+    finally:
+        src.stop()
+    assert src.stderr.endswith("the last words\n") and len(src.stderr) <= 16384

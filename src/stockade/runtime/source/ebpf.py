@@ -35,6 +35,8 @@ FLUSH_HZ = 10
 #: the reorder window: a record of another CPU is read at most 1/FLUSH_HZ after it was written, plus the
 #: time bpftrace and this reader take to pass it on
 WINDOW_NS = 1_000_000_000 // FLUSH_HZ + 150_000_000
+#: how much of bpftrace's standard error is kept for an error message
+STDERR_KEPT = 16384
 
 
 class SourceError(StockadeError):
@@ -103,6 +105,8 @@ class EbpfSource:
         self._decoded_up_to = 0  # kernel time of the last record decoded
         self.proc: subprocess.Popen[bytes] | None = None
         self.stderr = ""
+        self._stderr_tail = b""
+        self._stderr_done = False
         self.program = ""
         #: how records reach the sensor: batched wake-ups (:mod:`.perfwake`), or one wake-up per record
         #: and why
@@ -191,7 +195,7 @@ class EbpfSource:
             lines = self._lines(max(0.0, min(1.0, deadline - time.monotonic())))
             if lines is None:
                 assert self.proc is not None
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                err = self._stderr_text(self.proc)
                 raise SourceError(f"bpftrace exited before attaching: {_errors(err)}")
             attached = False
             for raw in lines:
@@ -250,14 +254,32 @@ class EbpfSource:
         proc = self.proc
         assert proc is not None and proc.stdout is not None
         fd = proc.stdout.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
+        # bpftrace's standard error is read as it comes too: unread, a full pipe (64 KiB of warnings) would
+        # block bpftrace in write(2), and with it every record after
+        err = proc.stderr.fileno() if proc.stderr is not None and not self._stderr_done else -1
+        ready, _, _ = select.select([fd] if err < 0 else [fd, err], [], [], timeout)
+        if err in ready:
+            self._keep_stderr(os.read(err, 1 << 16))
+        if fd not in ready:
             return []
         chunk = os.read(fd, 1 << 20)
         if not chunk:
             return None
         *lines, self._partial = (self._partial + chunk).split(b"\n")
         return lines
+
+    def _keep_stderr(self, chunk: bytes) -> None:
+        """Keep the last :data:`STDERR_KEPT` bytes bpftrace wrote to its standard error (for the error
+        message if it fails); an empty chunk is its end."""
+        if not chunk:
+            self._stderr_done = True
+        self._stderr_tail = (self._stderr_tail + chunk)[-STDERR_KEPT:]
+
+    def _stderr_text(self, proc: subprocess.Popen[bytes]) -> str:
+        """All that is left of bpftrace's standard error: the kept tail, then what is still unread."""
+        rest = proc.stderr.read() if proc.stderr is not None and not self._stderr_done else b""
+        self._stderr_done = True
+        return (self._stderr_tail + rest).decode(errors="replace")
 
     def _take(self, raw: bytes) -> None:
         if not raw.strip():
@@ -301,8 +323,7 @@ class EbpfSource:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if proc.stderr is not None:
-            self.stderr = proc.stderr.read().decode(errors="replace")
+        self.stderr = self._stderr_text(proc)
 
 
 def _errors(stderr: str) -> str:
