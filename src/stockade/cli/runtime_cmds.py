@@ -158,7 +158,7 @@ def watch(
     started = time.time()
 
     def snapshot(state: str) -> dict[str, Any]:
-        return {"state": state, **_summary(sensor.stats.to_dict(), src, responder)}
+        return {"state": state, **_summary(sensor.stats.to_dict(), src, responder, enricher)}
 
     def publish(status: dict[str, Any]) -> None:
         _status(status_file, status)
@@ -208,7 +208,7 @@ def watch(
             s.close()
         if rec:
             rec.close()
-    summary = _summary(stats.to_dict(), src, responder)
+    summary = _summary(stats.to_dict(), src, responder, enricher)
     for entry in responder.log:
         click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
     if periodic.error is not None:
@@ -217,9 +217,12 @@ def watch(
     publish({"state": "done", **summary})
 
 
-def _summary(stats: dict[str, Any], src: EventSource, responder: Responder) -> dict[str, Any]:
+def _summary(
+    stats: dict[str, Any], src: EventSource, responder: Responder, enricher: Enricher | None = None
+) -> dict[str, Any]:
     """The status of a run: the sensor's counts, with the source's own (read live: a status thread asks
-    while the sensor runs) and the responses."""
+    while the sensor runs), the container inspects given up, and the responses."""
+    timeouts = enricher.inspector.timeouts if enricher is not None else 0
     return {
         **stats,
         "lost_events": src.lost,
@@ -230,6 +233,7 @@ def _summary(stats: dict[str, Any], src: EventSource, responder: Responder) -> d
             for k in ("unreadable", "partial", "overtaken", "late", "error", "delivery")
             if getattr(src, k, None) not in (None, "")
         },
+        **({"inspect_timeouts": timeouts} if timeouts else {}),
         "responses_would": dict(responder.would),
         "responses_done": dict(responder.done),
     }

@@ -42,6 +42,12 @@ _SCALARS = (
         "counter",
         "Kernel records that arrived after later ones had been decoded, and were decoded out of order.",
     ),
+    (
+        "inspect_timeouts",
+        "stockade_runtime_inspect_timeouts_total",
+        "counter",
+        "Container inspects given up as too slow (the events meanwhile carried only the container id).",
+    ),
     ("seconds", "stockade_runtime_uptime_seconds", "gauge", "Seconds since the sensor started."),
     ("events_per_second", "stockade_runtime_events_per_second", "gauge", "Mean event rate of this run."),
 )

@@ -4,6 +4,12 @@ Falco's container fields: ``container.name``, ``container.image`` (``repo:tag``)
 ``container.privileged``, ``container.start_ts``, ``container.mounts``; Kubernetes fields come from the
 CRI labels ``io.kubernetes.pod.name``, ``io.kubernetes.pod.namespace``, ``io.kubernetes.pod.uid``.  The
 upper (writable) overlay directory gives ``proc.is_exe_upper_layer``.
+
+The sensor waits for an inspect (a container's first events need its metadata), so one is given
+:data:`INSPECT_TIMEOUT` seconds: a runtime stuck on its lock (a long ``podman build`` holds it) must not
+stall detection.  After a timeout the container's events carry only its id and runtime, it is inspected
+again :data:`RETRY_AFTER` seconds later, and :attr:`RuntimeInspector.timeouts` counts it (the sensor's
+status and metrics show it).
 """
 
 from __future__ import annotations
@@ -13,9 +19,13 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from typing import Any
 
 Info = dict[str, Any]
+
+INSPECT_TIMEOUT = 5.0
+RETRY_AFTER = 30.0
 
 
 def _ts(text: object) -> int | None:
@@ -79,20 +89,36 @@ class RuntimeInspector:
         self.podman_args = podman_args or env_args
         self.cache: dict[str, Info] = {}
         self.calls = 0
+        #: inspects that took longer than INSPECT_TIMEOUT and were given up
+        self.timeouts = 0
+        #: containers whose inspect timed out: (the id-only info, monotonic time of the next try)
+        self._retry: dict[str, tuple[Info, float]] = {}
 
     def inspect(self, full_id: str, runtime: str) -> Info:
         info = self.cache.get(full_id)
         if info is not None:
             return info
+        waiting = self._retry.get(full_id)
+        if waiting is not None and time.monotonic() < waiting[1]:
+            return waiting[0]
         info = {"container.id": full_id[:12], "container.type": runtime}
+        timed_out = False
         tools = [("podman", ["podman", *self.podman_args]), ("docker", ["docker"])]
         for name, cmd in tools:
             if shutil.which(name) is None:
                 continue
             self.calls += 1
-            done = subprocess.run(
-                [*cmd, "inspect", "--type", "container", full_id], capture_output=True, text=True
-            )
+            try:
+                done = subprocess.run(
+                    [*cmd, "inspect", "--type", "container", full_id],
+                    capture_output=True,
+                    text=True,
+                    timeout=INSPECT_TIMEOUT,
+                )
+            except subprocess.TimeoutExpired:
+                self.timeouts += 1
+                timed_out = True
+                continue
             if done.returncode == 0:
                 try:
                     data = json.loads(done.stdout)
@@ -100,6 +126,11 @@ class RuntimeInspector:
                     continue
                 if data:
                     info = parse_inspect(data[0], runtime if runtime != "unknown" else name)
+                    timed_out = False
                     break
+        if timed_out:  # not an answer: ask again later
+            self._retry[full_id] = (info, time.monotonic() + RETRY_AFTER)
+            return info
+        self._retry.pop(full_id, None)
         self.cache[full_id] = info
         return info
