@@ -16,6 +16,9 @@ from typing import Any
 
 ACTIONS = ("kill", "stop")
 TAG_PREFIX = "stockade.respond."
+#: how long a ``podman stop`` may take: the sensor waits for it, and a runtime stuck behind its lock must
+#: not stall detection (the response is then reported as failed)
+STOP_TIMEOUT = 10.0
 
 
 class Responder:
@@ -69,7 +72,15 @@ class Responder:
                 return "killed"
             except (OSError, ValueError) as exc:
                 return f"failed: {exc}"
-        done = subprocess.run(
-            ["podman", *self.podman_args, "stop", "-t", "0", str(target)], capture_output=True, text=True
-        )
+        try:
+            done = subprocess.run(
+                ["podman", *self.podman_args, "stop", "-t", "0", str(target)],
+                capture_output=True,
+                text=True,
+                timeout=STOP_TIMEOUT,
+            )
+        except subprocess.TimeoutExpired:
+            return f"failed: podman stop did not finish in {STOP_TIMEOUT:g} s"
+        except OSError as exc:
+            return f"failed: {exc}"
         return "stopped" if done.returncode == 0 else f"failed: {done.stderr.strip()}"

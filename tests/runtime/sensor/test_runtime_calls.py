@@ -1,4 +1,5 @@
-"""Container metadata from the runtime's ``inspect``: a slow runtime must not stall the sensor."""
+"""The container runtime as the sensor asks it (inspect for metadata, stop as a response): a runtime that
+hangs must not stall the sensor."""
 
 from __future__ import annotations
 
@@ -62,3 +63,16 @@ def test_a_hanging_runtime_is_given_up_and_asked_again_later(
     assert full["container.name"] == "web" and full["container.privileged"] is True
     assert inspector.calls == 2 and inspector.timeouts == 1
     assert inspector.inspect(CID, "podman") is full and inspector.calls == 2  # cached for good now
+
+
+def test_a_stop_response_does_not_wait_for_a_hanging_runtime(
+    fake_podman: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stockade.runtime.respond import actions
+
+    monkeypatch.setattr(actions, "STOP_TIMEOUT", 0.5)
+    responder = actions.Responder(enforce=True, by_rule={"r": "stop"})
+    t0 = time.monotonic()
+    record = responder.handle({"rule": "r"}, {"container.id": CID[:12], "proc.pid": 1})
+    assert time.monotonic() - t0 < 5
+    assert record is not None and record["result"] == "failed: podman stop did not finish in 0.5 s"
