@@ -7,7 +7,7 @@ import json
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -158,7 +158,7 @@ def watch(
     started = time.time()
 
     def snapshot(state: str) -> dict[str, Any]:
-        return {"state": state, **_summary(sensor.stats.to_dict(), src, responder, enricher)}
+        return {"state": state, **_summary(sensor.stats.to_dict(), src, responder, enricher, sinks)}
 
     def publish(status: dict[str, Any]) -> None:
         _status(status_file, status)
@@ -208,7 +208,7 @@ def watch(
             s.close()
         if rec:
             rec.close()
-    summary = _summary(stats.to_dict(), src, responder, enricher)
+    summary = _summary(stats.to_dict(), src, responder, enricher, sinks)
     for entry in responder.log:
         click.echo(f"stockade: response {json.dumps(entry, sort_keys=True, default=str)}", err=True)
     if periodic.error is not None:
@@ -218,11 +218,18 @@ def watch(
 
 
 def _summary(
-    stats: dict[str, Any], src: EventSource, responder: Responder, enricher: Enricher | None = None
+    stats: dict[str, Any],
+    src: EventSource,
+    responder: Responder,
+    enricher: Enricher | None = None,
+    sinks: Sequence[object] = (),
 ) -> dict[str, Any]:
     """The status of a run: the sensor's counts, with the source's own (read live: a status thread asks
-    while the sensor runs), the container inspects given up, and the responses."""
+    while the sensor runs), the container inspects given up, the alerts outputs failed to deliver or
+    dropped, and the responses."""
     timeouts = enricher.inspector.timeouts if enricher is not None else 0
+    failed = sum(int(getattr(s, "failures", 0)) for s in sinks)
+    dropped = sum(int(getattr(s, "dropped", 0)) for s in sinks)
     return {
         **stats,
         "lost_events": src.lost,
@@ -234,6 +241,8 @@ def _summary(
             if getattr(src, k, None) not in (None, "")
         },
         **({"inspect_timeouts": timeouts} if timeouts else {}),
+        **({"output_failures": failed} if failed else {}),
+        **({"output_dropped": dropped} if dropped else {}),
         "responses_would": dict(responder.would),
         "responses_done": dict(responder.done),
     }

@@ -48,6 +48,18 @@ _SCALARS = (
         "counter",
         "Container inspects given up as too slow (the events meanwhile carried only the container id).",
     ),
+    (
+        "output_failures",
+        "stockade_runtime_output_failures_total",
+        "counter",
+        "Alerts an output (webhook, syslog over the network) failed to deliver.",
+    ),
+    (
+        "output_dropped",
+        "stockade_runtime_output_dropped_total",
+        "counter",
+        "Alerts a webhook output dropped: its queue was full, or still held at the end of the run.",
+    ),
     ("seconds", "stockade_runtime_uptime_seconds", "gauge", "Seconds since the sensor started."),
     ("events_per_second", "stockade_runtime_events_per_second", "gauge", "Mean event rate of this run."),
 )

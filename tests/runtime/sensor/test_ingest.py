@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -352,3 +353,37 @@ def test_an_alert_line_is_compact_sorted_json_and_survives_any_value() -> None:
     odd = {"big": 2**70, "when": Path("/x"), "z": 1}  # past 64 bits (orjson refuses): the stdlib way
     assert json.loads(_line(odd)) == {"big": 2**70, "when": "/x", "z": 1}
     assert "\n" not in _line({"s": "a\nb"})
+
+
+class _SlowHook(_Hook):
+    def do_POST(self) -> None:
+        time.sleep(0.4)
+        super().do_POST()
+
+
+def test_a_slow_webhook_does_not_hold_up_the_sensor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The webhook output posts from its own thread through a bounded queue: emitting 20 alerts to an
+    endpoint that takes 0.4 s per POST returns at once; what the queue (5 here) cannot hold is dropped and
+    counted; the end of the run waits WEBHOOK_CLOSE_WAIT at most and counts what it gave up."""
+    from stockade.runtime.sink import sinks
+
+    monkeypatch.setattr(sinks, "WEBHOOK_CLOSE_WAIT", 1.0)
+    _Hook.got = []
+    srv = HTTPServer(("127.0.0.1", 0), _SlowHook)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        sink = sinks.WebhookSink(f"http://127.0.0.1:{srv.server_address[1]}/a", timeout=2.0, capacity=5)
+        t0 = time.monotonic()
+        for i in range(20):
+            sink.emit({"rule": "r", "n": i})
+        assert time.monotonic() - t0 < 0.3
+        assert 14 <= sink.dropped <= 15  # 20 less the queue's 5 and, perhaps, the one being posted
+        t0 = time.monotonic()
+        sink.close()
+        assert time.monotonic() - t0 < 1.0 + 2.0 + 1.0
+        assert sink.sent >= 2 and sink.failures == 0
+        assert sink.sent + sink.dropped == 20  # every alert is either delivered or counted
+        assert [g["body"]["n"] for g in _Hook.got] == list(range(sink.sent))
+    finally:
+        srv.shutdown()
+        srv.server_close()

@@ -10,11 +10,14 @@ adds them, ``lost_events`` and ``response``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import queue
 import socket
 import sys
 import syslog
+import threading
 import time
 import urllib.request
 from typing import IO, Any
@@ -22,6 +25,11 @@ from typing import IO, Any
 import orjson
 
 from stockade.errors import InputError
+
+#: alerts a webhook output holds while its endpoint is slow; past that they are dropped (and counted)
+WEBHOOK_QUEUE = 10_000
+#: how long the end of a run waits for a webhook output to deliver what it holds
+WEBHOOK_CLOSE_WAIT = 10.0
 
 SYSLOG_LEVELS = {
     "Emergency": syslog.LOG_EMERG, "Alert": syslog.LOG_ALERT, "Critical": syslog.LOG_CRIT,
@@ -54,21 +62,57 @@ class StreamSink:
 
 
 class WebhookSink:
-    def __init__(self, url: str, timeout: float = 5.0) -> None:
-        self.url, self.timeout, self.failures = url, timeout, 0
+    """POSTs each alert from a thread of its own, through a queue of :data:`WEBHOOK_QUEUE` alerts: a slow
+    or unreachable endpoint never holds up the sensor (each POST may take ``timeout`` seconds, and an alert
+    storm brings thousands).  An alert that finds the queue full is dropped from this output and counted
+    (``dropped``), as are POSTs that fail (``failures``: refused, timed out, HTTP error).  At the end the
+    queued alerts are delivered for at most :data:`WEBHOOK_CLOSE_WAIT` seconds; what is left then is
+    counted as dropped."""
+
+    def __init__(self, url: str, timeout: float = 5.0, capacity: int | None = None) -> None:
+        self.url, self.timeout = url, timeout
+        self.sent = 0
+        self.failures = 0
+        self.dropped = 0
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=capacity or WEBHOOK_QUEUE)
+        self._abandon = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stockade-webhook", daemon=True)
+        self._thread.start()
 
     def emit(self, alert: dict[str, Any]) -> None:
-        req = urllib.request.Request(
-            self.url, data=_line(alert).encode(), headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                resp.read()
-        except OSError:
-            self.failures += 1
+            self._queue.put_nowait(_line(alert).encode())
+        except queue.Full:
+            self.dropped += 1
+
+    def _run(self) -> None:
+        while True:
+            body = self._queue.get()
+            if body is None:
+                return
+            if self._abandon.is_set():
+                self.dropped += 1
+                continue
+            req = urllib.request.Request(
+                self.url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+            )
+            try:
+                with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                    resp.read()
+                self.sent += 1
+            except OSError:  # (urllib's HTTPError and URLError are OSErrors)
+                self.failures += 1
 
     def close(self) -> None:
-        pass
+        deadline = time.monotonic() + WEBHOOK_CLOSE_WAIT
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=WEBHOOK_CLOSE_WAIT)
+        self._thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        if self._thread.is_alive():  # the rest is given up: the thread counts it as dropped, fast
+            self._abandon.set()
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=self.timeout + 1)
+            self._thread.join(timeout=self.timeout + 1)
 
 
 class SyslogSink:
