@@ -5,9 +5,10 @@
  * over the split lines (the reader's node, mapping, sequence, follow and skip) were most of a
  * configuration scan's YAML time, and no YAML library builds Python data with the line of every key
  * natively (PyYAML's C parser makes a Node with two Marks per scalar, which the pure-Python reader
- * already beats; measured in BENCHMARKS.md).  This file translates those pieces line for line and
- * nothing more: scalars, flow collections, block scalars and re-splitting a "- - x" line are the Python
- * reader's own methods, called back.  It is optional: without a compiler the package installs without
+ * already beats; measured in BENCHMARKS.md).  This file translates those pieces line for line, and the
+ * one-line plain and quoted scalars of the reader's scalar(), and nothing more: flow collections, block
+ * scalars, resolving a plain scalar's text the first time it is seen and re-splitting a "- - x" line are
+ * the Python reader's own methods, called back.  It is optional: without a compiler the package installs without
  * it and yamlfast runs the same code in Python.  The tests run every case through both and compare them
  * with PyYAML, and compare tokens() and refused() with the regular expressions they replace.
  *
@@ -17,6 +18,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 
 /* the deepest nesting read here (yamlfast.MAX_DEPTH, passed to bind()); deeper goes to PyYAML */
 static Py_ssize_t max_depth = 100;
@@ -175,8 +177,124 @@ static int set_position(Ctx *c, PyObject *path, Py_ssize_t line) {
     return r;
 }
 
-/* the Python reader's scalar(body, i, ind, path): a new reference to the value, the next line in *next */
+/* _comment_or_empty: nothing but spaces from k on, or spaces then a comment ("#" after at least one) */
+static int comment_or_empty(PyObject *s, Py_ssize_t k) {
+    Py_ssize_t n = LEN(s), j = k;
+    while (j < n && CH(s, j) == ' ')
+        j++;
+    return j == n || (CH(s, j) == '#' && j > k);
+}
+
+/* _quoted: the one-line quoted scalar at the start of s; the position after its closing quote in *after */
+static PyObject *quoted(PyObject *s, Py_ssize_t *after) {
+    Py_ssize_t n = LEN(s), e;
+    if (CH(s, 0) == '\'') {
+        int pairs = 0;
+        PyObject *text;
+        for (e = 1; e < n; e++) {
+            if (CH(s, e) != '\'')
+                continue;
+            if (e + 1 < n && CH(s, e + 1) == '\'') { /* '' stands for ' */
+                pairs = 1;
+                e++;
+                continue;
+            }
+            break;
+        }
+        if (e >= n) {
+            unsupported("quoted scalar over several lines");
+            return NULL;
+        }
+        *after = e + 1;
+        text = PyUnicode_Substring(s, 1, e);
+        if (text != NULL && pairs)
+            Py_SETREF(text, PyUnicode_Replace(text, str_q2, str_q1, -1));
+        return text;
+    }
+    for (e = 1; e < n && CH(s, e) != '"'; e++)
+        if (CH(s, e) == '\\') {
+            unsupported("escape in a double-quoted scalar");
+            return NULL;
+        }
+    if (e >= n) {
+        unsupported("quoted scalar over several lines");
+        return NULL;
+    }
+    *after = e + 1;
+    return PyUnicode_Substring(s, 1, e);
+}
+
+/* _plain then _Values.plain: the plain scalar at the start of body (a block value), resolved */
+static PyObject *plain_value(Ctx *c, PyObject *body) {
+    Py_ssize_t n = LEN(body), end = n, j;
+    Py_UCS4 c0 = CH(body, 0);
+    PyObject *text, *v;
+    if (c0 != 0 && c0 < 0x80 && strchr("[]{},#&*!|>'\"%@`", (int)c0) != NULL) { /* _NOT_PLAIN_START */
+        unsupported("indicator at the start of a plain scalar");
+        return NULL;
+    }
+    if ((c0 == '-' || c0 == '?' || c0 == ':') && (n == 1 || CH(body, 1) == ' ')) {
+        unsupported("indicator at the start of a plain scalar");
+        return NULL;
+    }
+    for (j = 0; j + 1 < n; j++) /* up to " #" */
+        if (CH(body, j) == ' ' && CH(body, j + 1) == '#') {
+            end = j;
+            break;
+        }
+    while (end > 0 && CH(body, end - 1) == ' ')
+        end--;
+    if (end > 0 && CH(body, end - 1) == ':') {
+        unsupported("colon and space in a plain scalar");
+        return NULL;
+    }
+    for (j = 0; j + 1 < end; j++)
+        if (CH(body, j) == ':' && CH(body, j + 1) == ' ') {
+            unsupported("colon and space in a plain scalar");
+            return NULL;
+        }
+    text = end == n ? (Py_INCREF(body), body) : PyUnicode_Substring(body, 0, end);
+    if (text == NULL)
+        return NULL;
+    v = PyDict_GetItemWithError(c->memo, text);
+    if (v != NULL) {
+        Py_INCREF(v);
+    } else if (!PyErr_Occurred()) {
+        v = PyObject_CallOneArg(c->plain, text);
+    }
+    Py_DECREF(text);
+    return v;
+}
+
+/* the Python reader's scalar(body, i, ind, path): a new reference to the value, the next line in *next.
+   One-line plain and quoted scalars are read here as its scalar() reads them (and remembered in rests
+   the same way); block scalars and flow collections are its own. */
 static PyObject *scalar(Ctx *c, PyObject *body, Py_ssize_t i, Py_ssize_t ind, PyObject *path, Py_ssize_t *next) {
+    Py_UCS4 c0 = CH(body, 0);
+    if (c0 != '|' && c0 != '>' && c0 != '[' && c0 != '{') {
+        PyObject *v;
+        if (c0 == '\'' || c0 == '"') {
+            Py_ssize_t after = 0;
+            v = quoted(body, &after);
+            if (v != NULL && !comment_or_empty(body, after)) {
+                Py_CLEAR(v);
+                unsupported("text after a quoted scalar");
+            }
+        } else {
+            v = plain_value(c, body);
+        }
+        if (v == NULL)
+            return NULL;
+        /* rests[body] = value, bounded, and never a NaN (a NaN key would be a new key each time) */
+        if (PyDict_GET_SIZE(c->rests) < 100000 && !(PyFloat_Check(v) && Py_IS_NAN(PyFloat_AS_DOUBLE(v)))) {
+            if (PyDict_SetItem(c->rests, body, v) < 0) {
+                Py_DECREF(v);
+                return NULL;
+            }
+        }
+        *next = i + 1;
+        return v;
+    }
     PyObject *r = PyObject_CallFunction(c->scalar, "OnnO", body, i, ind, path), *v;
     if (r == NULL)
         return NULL;

@@ -256,7 +256,8 @@ class _Reader:
         assert m is not None  # (the pattern matches any line)
         self.tok[i] = tuple(g or "" for g in m.groups())  # type: ignore[assignment]
 
-    # The three methods below (node, mapping, sequence; skip and follow above) are also written in C
+    # The three methods below (node, mapping, sequence; skip and follow above) and the one-line plain and
+    # quoted cases of scalar() (with _quoted, _plain and _comment_or_empty) are also written in C
     # (_yamlc.c, a line-for-line translation); a change here is a change there.
 
     def node(self, i: int, path: Path) -> tuple[Any, int]:
