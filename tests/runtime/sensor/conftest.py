@@ -102,13 +102,14 @@ class Watch:
         self.record = tmp / "events.jsonl"
         self.status = tmp / "status.json"
         self.err_path = tmp / "watch.err"
+        self._seen: tuple[int, float] | None = None  # (lost events, when that count was first seen)
         rules = [a for p in UPSTREAM for a in ("--rules", str(p))] if extra is None else extra
         podman_args = [f"--podman-arg={a}" for a in podman.args]
         cmd = [
             *WATCH, *rules,
             "--rule-matching", "all", "--output", f"jsonl:{self.alerts_path}",
             *(["--record", str(self.record)] if record else []),
-            "--status-file", str(self.status), *podman_args,
+            "--status-file", str(self.status), "--status-interval", "1", *podman_args,
         ]  # fmt: skip
         self.stderr = self.err_path.open("w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=podman.env)
@@ -121,13 +122,45 @@ class Watch:
     def alerts(self) -> list[dict[str, Any]]:
         return _complete_lines(self.alerts_path)
 
+    def lost(self) -> int:
+        """Events the sensor has lost so far (its status file, rewritten every second)."""
+        try:
+            return int(json.loads(self.status.read_text(encoding="utf-8")).get("lost_events", 0))
+        except (OSError, ValueError):
+            return 0
+
+    def calm(self, quiet: float = 3.0, limit: float = 180.0) -> None:
+        """Wait (``limit`` seconds at most) until the sensor has lost no event for ``quiet`` seconds: another
+        test of the run (debootstrap unpacking a Debian system, an image build) can flood the kernel's
+        buffers for a minute, and what a test does meanwhile may be among the events lost.  Returns at
+        once when the count has not moved for that long (it is remembered from call to call)."""
+        end = time.monotonic() + limit
+        while True:
+            now, value = time.monotonic(), self.lost()
+            if self._seen is None or value != self._seen[0]:
+                self._seen = (value, now)
+            if now - self._seen[1] >= quiet or now >= end:
+                return
+            time.sleep(0.5)
+
     def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 30) -> dict[str, Any] | None:
+        """The first alert matching ``pred`` within ``timeout`` seconds, else None — unless the sensor lost
+        events while it waited: then the test is skipped, saying so (whether the alert was among the lost
+        events cannot be known; it is not reported as passed either)."""
+        before = self.lost()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for a in self.alerts():
                 if pred(a):
                     return a
             time.sleep(0.25)
+        time.sleep(1.2)  # (the status file is rewritten every second)
+        lost = self.lost() - before
+        if lost > 0:
+            pytest.skip(
+                f"the sensor lost {lost} events while this test waited (the kernel's buffers overflowed "
+                "under another test's load): the detection was not checked"
+            )
         return None
 
     def events(self) -> list[dict[str, Any]]:
@@ -175,6 +208,14 @@ def container(podman: Podman) -> Iterator[tuple[str, str]]:
         podman("rm", "-f", "-t", "0", "stk-sensor-c1", check=False)
 
 
+@pytest.fixture(autouse=True)
+def _calm(request: pytest.FixtureRequest) -> None:
+    """Each test that uses a long-running sensor starts once that sensor is losing no events."""
+    for name in ("watch", "default_watch"):
+        if name in request.fixturenames:
+            request.getfixturevalue(name).calm()
+
+
 @pytest.fixture(scope="session")
 def watch(
     podman: Podman, container: tuple[str, str], tmp_path_factory: pytest.TempPathFactory
@@ -214,11 +255,18 @@ def until_marker(
 ) -> list[dict[str, Any]]:
     """The source's events up to the child's marker event, and those that come in ``grace`` seconds after
     it.  A CPU's records can reach the reader after the reorder window when the machine is loaded (a CI
-    run), so events written before the marker may be decoded after it: late, not lost."""
+    run), so events written before the marker may be decoded after it: late, not lost.  Without the
+    marker the test fails — or is skipped, saying so, when the source lost events meanwhile."""
     out: list[dict[str, Any]] = []
+    lost = src.lost
     for ev in src.events(until=time.monotonic() + 60):
         if is_marker(ev):
             out.extend(src.events(until=time.monotonic() + grace))
             return out
         out.append(ev)
+    if src.lost > lost:  # the marker may be among them: not a failure of the sensor's, nor a pass
+        pytest.skip(
+            f"the source lost {src.lost - lost} events meanwhile (the kernel's buffers overflowed under "
+            "another test's load) and the marker never came: not checked"
+        )
     raise AssertionError(f"no marker within 60 s ({len(out)} events)")
