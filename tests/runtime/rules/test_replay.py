@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from pathlib import Path
 
 import orjson
@@ -114,3 +116,29 @@ def test_progress_passes_every_line_through_and_draws_on_a_terminal(tmp_path: Pa
     stats = ReplayStats()
     with open(path, "rb") as fh, _progress(fh, stats, False) as it:
         assert it is fh  # no terminal: the file itself, nothing drawn
+
+
+def test_alerts_of_a_file_go_out_buffered_and_of_a_pipe_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replaying a file, the alerts are written through a buffer of the command's own, whatever
+    PYTHONUNBUFFERED says (unbuffered, each alert was a write(2)); from a pipe (perhaps a live stream)
+    they go out as they come."""
+    import io
+
+    from stockade.cli import rules_cmds
+
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"{}\n")
+    with open(tmp_path / "out", "wb", buffering=0) as raw, open(events, "rb") as fh:
+        monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(raw, write_through=True))
+        out = rules_cmds._alert_output(fh)
+        assert isinstance(out, io.BufferedWriter) and out.fileno() == raw.fileno()
+        out.write(b"alert\n")
+        assert (tmp_path / "out").read_bytes() == b""  # held in the buffer ...
+        out.flush()
+        assert (tmp_path / "out").read_bytes() == b"alert\n"  # ... until flushed
+        r, w = os.pipe()
+        with open(r, "rb") as pipe:
+            assert rules_cmds._alert_output(pipe) is sys.stdout.buffer
+        os.close(w)
