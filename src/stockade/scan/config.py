@@ -108,11 +108,10 @@ class _Checks:
         level = opts.pss_level or "restricted"
         version = opts.pss_version or pss.LATEST
         try:
-            self.pss: list[K8sCheck] = list(pss.checks_for(level, version))
+            pss_checks = pss.checks_for(level, version)
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        self.practice: list[K8sCheck] = [c() for c in practice.CHECKS]
-        self.k8s = [*self.pss, *self.practice]
+        self.k8s: list[K8sCheck] = [*pss_checks, *(c() for c in practice.CHECKS)]
         self._by_kind: dict[str, list[K8sCheck]] = {}
         self.dockerfile_checks: list[Check[Any]] | None = None
 

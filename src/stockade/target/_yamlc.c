@@ -314,12 +314,14 @@ static PyObject *scalar(Ctx *c, PyObject *body, Py_ssize_t i, Py_ssize_t ind, Py
     return v;
 }
 
-static int too_deep(PyObject *path) {
+/* the start of a collection at path: -1 (an error set) when it is nested too deep for this reader, or
+   too deep for the C stack; otherwise the caller leaves with Py_LeaveRecursiveCall */
+static int enter(PyObject *path, const char *where) {
     if (PyTuple_GET_SIZE(path) > max_depth) {
         unsupported("nested deeper than the fast reader reads");
-        return 1;
+        return -1;
     }
-    return 0;
+    return Py_EnterRecursiveCall(where) ? -1 : 0;
 }
 
 /* _Reader.node: the block collection whose first line is i */
@@ -358,9 +360,9 @@ static PyObject *key_value(Ctx *c, PyObject *key) {
 
 /* _Reader.mapping */
 static PyObject *mapping(Ctx *c, Py_ssize_t i, Py_ssize_t ind, PyObject *path, Py_ssize_t *next) {
-    PyObject *out, *sp, *dash, *key, *rest, *k = NULL, *child = NULL, *v;
+    PyObject *out, *sp, *dash, *key, *rest, *k = NULL, *child = NULL, *value = NULL;
     int more;
-    if (too_deep(path) || Py_EnterRecursiveCall(" in a YAML mapping"))
+    if (enter(path, " in a YAML mapping") < 0)
         return NULL;
     out = PyDict_New();
     if (out == NULL)
@@ -383,50 +385,33 @@ static PyObject *mapping(Ctx *c, Py_ssize_t i, Py_ssize_t ind, PyObject *path, P
             goto fail;
         if ((child = extend(path, k)) == NULL || set_position(c, child, i + 1) < 0)
             goto fail;
-        v = PyDict_GetItemWithError(c->rests, rest); /* borrowed */
-        if (v != NULL) {
-            if (PyDict_SetItem(out, k, v) < 0)
-                goto fail;
+        value = PyDict_GetItemWithError(c->rests, rest); /* borrowed */
+        if (value != NULL) {
+            Py_INCREF(value);
             i += 1;
         } else if (PyErr_Occurred()) {
             goto fail;
-        } else if (blank_or_comment(rest)) {
+        } else if (blank_or_comment(rest)) { /* the value is on the lines below, or null */
             Py_ssize_t j;
-            PyObject *nsp, *ndash, *value = NULL;
+            PyObject *nsp, *ndash;
             int found = content(c, i + 1, &j, &nsp, &ndash);
             if (found < 0)
                 goto fail;
-            if (found) {
-                if (LEN(nsp) > ind) {
-                    value = node(c, j, child, &i);
-                    if (value == NULL)
-                        goto fail;
-                } else if (LEN(nsp) == ind && LEN(ndash)) {
-                    value = sequence(c, j, ind, child, &i);
-                    if (value == NULL)
-                        goto fail;
-                }
-            }
-            if (value == NULL) {
+            if (found && LEN(nsp) > ind) {
+                value = node(c, j, child, &i);
+            } else if (found && LEN(nsp) == ind && LEN(ndash)) {
+                value = sequence(c, j, ind, child, &i);
+            } else {
                 value = Py_None;
                 Py_INCREF(value);
                 i += 1;
             }
-            if (PyDict_SetItem(out, k, value) < 0) {
-                Py_DECREF(value);
-                goto fail;
-            }
-            Py_DECREF(value);
         } else {
-            PyObject *value = scalar(c, rest, i, ind, child, &i);
-            if (value == NULL)
-                goto fail;
-            if (PyDict_SetItem(out, k, value) < 0) {
-                Py_DECREF(value);
-                goto fail;
-            }
-            Py_DECREF(value);
+            value = scalar(c, rest, i, ind, child, &i);
         }
+        if (value == NULL || PyDict_SetItem(out, k, value) < 0)
+            goto fail;
+        Py_CLEAR(value);
         Py_CLEAR(k);
         Py_CLEAR(child);
     }
@@ -435,6 +420,7 @@ static PyObject *mapping(Ctx *c, Py_ssize_t i, Py_ssize_t ind, PyObject *path, P
     return out;
 fail:
     Py_LeaveRecursiveCall();
+    Py_XDECREF(value);
     Py_XDECREF(k);
     Py_XDECREF(child);
     Py_XDECREF(out);
@@ -446,7 +432,7 @@ static PyObject *sequence(Ctx *c, Py_ssize_t i, Py_ssize_t ind, PyObject *path, 
     PyObject *items, *sp, *dash, *key, *rest, *child = NULL, *value = NULL, *index;
     Py_ssize_t col;
     int more;
-    if (too_deep(path) || Py_EnterRecursiveCall(" in a YAML sequence"))
+    if (enter(path, " in a YAML sequence") < 0)
         return NULL;
     items = PyList_New(0);
     if (items == NULL)

@@ -147,6 +147,12 @@ def parse(text: str) -> list[Doc]:
     return _Reader(text).documents()
 
 
+def _depth(path: Path) -> None:
+    """A collection at ``path`` may be read here only up to :data:`MAX_DEPTH` (``_yamlc.c``: enter)."""
+    if len(path) > MAX_DEPTH:
+        raise Unsupported("nested deeper than the fast reader reads")
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip(" "))
 
@@ -272,8 +278,7 @@ class _Reader:
     # -- collections ---------------------------------------------------------------------------------
 
     def mapping(self, i: int, ind: int, path: Path) -> tuple[dict[Any, Any], int]:
-        if len(path) > MAX_DEPTH:
-            raise Unsupported("nested deeper than the fast reader reads")
+        _depth(path)
         tok, n, positions, plain = self.tok, self.n, self.positions, self.values.plain
         memo, rests = self.values.memo, self.values.rests
         out: dict[Any, Any] = {}
@@ -320,8 +325,7 @@ class _Reader:
             out[k], i = self.scalar(rest, i, ind, child)
 
     def sequence(self, i: int, ind: int, path: Path) -> tuple[list[Any], int]:
-        if len(path) > MAX_DEPTH:
-            raise Unsupported("nested deeper than the fast reader reads")
+        _depth(path)
         tok, n, positions = self.tok, self.n, self.positions
         items: list[Any] = []
         value: Any
@@ -387,8 +391,7 @@ class _Reader:
         """The flow value at ``s[pos]`` (no leading space) and the position after it."""
         c = s[pos] if pos < len(s) else ""
         if c == "[" or c == "{":
-            if len(path) > MAX_DEPTH:
-                raise Unsupported("nested deeper than the fast reader reads")
+            _depth(path)
             closing = "]" if c == "[" else "}"
             out: Any = [] if c == "[" else {}
             pos = _skip_spaces(s, pos + 1)
