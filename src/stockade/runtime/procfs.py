@@ -5,13 +5,25 @@ from __future__ import annotations
 
 import os
 
+#: bytes of a command line the sensor keeps, whichever way it reads it (the eBPF source copies this much of
+#: ``mm->arg_start..arg_end`` at an exec; ``/proc/PID/cmdline`` is read as far): longer ones are cut, as
+#: Falco's are at its snapshot length.  Uncut, one ancestor with a 54 KB command line (a CI job's shell)
+#: made every event of its descendants 56 KB
+ARGV_MAX = 3072
 
-def read(path: str) -> bytes | None:
+
+def read(path: str, limit: int = -1) -> bytes | None:
+    """The file's bytes (the first ``limit`` of them when given), or None when it is gone."""
     try:
         with open(path, "rb") as fh:
-            return fh.read()
+            return fh.read(limit)
     except OSError:
         return None
+
+
+def cmdline(pid: int) -> bytes | None:
+    """The first :data:`ARGV_MAX` bytes of ``/proc/PID/cmdline``, or None when the process is gone."""
+    return read(f"/proc/{pid}/cmdline", ARGV_MAX)
 
 
 def link(path: str) -> str | None:
@@ -29,8 +41,12 @@ def stat_fields(raw: bytes) -> tuple[str, list[str]]:
 
 
 def argv(raw: bytes) -> list[str]:
-    """The arguments of a ``/proc/PID/cmdline`` (NUL-terminated strings)."""
-    return [a.decode(errors="replace") for a in raw.split(b"\0")[:-1]]
+    """The arguments in a command line's bytes (NUL-terminated strings, as ``/proc/PID/cmdline`` has them);
+    a command line cut at :data:`ARGV_MAX` has no last NUL: its last argument is kept, cut."""
+    args = raw.split(b"\0")
+    if args and not args[-1]:
+        args.pop()
+    return [a.decode(errors="replace") for a in args]
 
 
 def status(raw: bytes) -> dict[str, str]:

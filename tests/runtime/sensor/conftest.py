@@ -84,11 +84,24 @@ class Podman:
 WATCH = [sys.executable, "-c", "from stockade.cli.runtime_cmds import main; main()", "watch"]
 
 
-def _complete_lines(path: Path) -> list[dict[str, Any]]:
-    """The JSON lines written to ``path`` so far; a last line still being written (no newline yet) is left
-    out, as the sensor may be writing it while a test reads."""
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    return [json.loads(x) for x in text.split("\n")[:-1] if x.strip()]
+def _complete_lines(path: Path, needle: str = "") -> list[dict[str, Any]]:
+    """The JSON lines written to ``path`` so far that hold ``needle``, read a line at a time (the session's
+    record grows to gigabytes when another test unpacks a Debian system: read whole, it took a worker's
+    24 GB and the kernel killed it); a last line still being written (no newline yet) is left out, as the
+    sensor may be writing it while a test reads."""
+    if not path.exists():
+        return []
+    with path.open(encoding="utf-8") as fh:
+        return [json.loads(x) for x in fh if needle in x and x.endswith("\n") and x.strip()]
+
+
+def _die_with_parent() -> None:
+    """Run in a sensor's child before exec: SIGTERM it when the test worker that started it dies (a killed
+    worker's sensor went on recording, at 60 MB/s, until the machine was torn down)."""
+    import ctypes
+
+    pr_set_pdeathsig = 1  # prctl(2)
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM, 0, 0, 0)
 
 
 class Watch:
@@ -112,7 +125,9 @@ class Watch:
             "--status-file", str(self.status), "--status-interval", "1", *podman_args,
         ]  # fmt: skip
         self.stderr = self.err_path.open("w")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=podman.env)
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.DEVNULL, stderr=self.stderr, env=podman.env, preexec_fn=_die_with_parent
+        )
         deadline = time.monotonic() + 90
         while not self.status.exists():
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -163,8 +178,10 @@ class Watch:
             )
         return None
 
-    def events(self) -> list[dict[str, Any]]:
-        return _complete_lines(self.record)
+    def events(self, needle: str) -> list[dict[str, Any]]:
+        """The recorded events whose JSON line holds ``needle`` (a path, a marker: something the test's
+        own events carry), so that a test holds its events, not the whole record."""
+        return _complete_lines(self.record, needle)
 
     def stop(self) -> dict[str, Any]:
         if self.proc.poll() is None:

@@ -97,12 +97,14 @@ def test_terminal_shell_in_container(proc_watch: Watch, podman: Podman, containe
     podman("exec", "-t", "stk-sensor-c1", "/bin/sh", "-c", "echo stk-proc-tty; sleep 0.5; echo done")
     a = proc_watch.wait_for(_rule("Terminal shell in container"))
     execs = [
-        e for e in proc_watch.events() if e.get("evt.type") == "execve" and e.get("container.id") != "host"
+        e
+        for e in proc_watch.events(cid[:12])
+        if e.get("evt.type") == "execve" and e.get("container.id") != "host"
     ]
     assert a is not None, [(e.get("proc.name"), e.get("proc.ppid"), e.get("proc.tty")) for e in execs]
     ev = [
         e
-        for e in proc_watch.events()
+        for e in proc_watch.events("stk-proc-tty")
         if e.get("evt.type") == "execve"
         and e.get("proc.name") == "sh"
         and "stk-proc-tty" in str(e.get("proc.args"))

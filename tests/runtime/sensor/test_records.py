@@ -234,3 +234,31 @@ def test_the_socket_table_keeps_every_socket_field_of_connect_accept_and_bind() 
         want = {k: v for k, v in ev.items() if k.startswith("fd.") and k != "fd.num"}
         assert f.dec.sockets[key][0] == want, name
     assert f.dec.sockets[(A, 3)][0]["fd.sip.name"] == "example.test"
+
+
+def test_a_long_command_line_read_from_proc_is_cut_as_the_kernel_side_cuts_it() -> None:
+    """An ancestor's or a connector exec's arguments come from ``/proc/PID/cmdline``: a 60 KB command line
+    (a CI job's shell had 54 KB, and every event of its descendants carried it) is cut at the same
+    ``ARGV_MAX`` bytes as an exec the eBPF source reads, its last argument kept, cut."""
+    import subprocess
+    import sys
+
+    from stockade.runtime import procfs
+    from stockade.runtime.enrich.proctable import from_proc
+    from stockade.runtime.source.bpfprog import ARGV_CHUNK, ARGV_CHUNKS
+    from stockade.runtime.source.proc_connector import exec_event
+
+    assert procfs.ARGV_MAX == ARGV_CHUNK * ARGV_CHUNKS
+    script = "import time; time.sleep(30)"
+    child = subprocess.Popen([sys.executable, "-c", script, "x" * 60_000])
+    try:
+        entry = from_proc(child.pid)
+        ev = exec_event(child.pid, child.pid, 1)
+    finally:
+        child.kill()
+        child.wait()
+    assert entry is not None and ev is not None
+    whole = b"\0".join(a.encode() for a in [entry["exe"], *entry["args"]])
+    assert len(whole) == procfs.ARGV_MAX
+    assert entry["args"][:2] == ["-c", script] and set(entry["args"][2]) == {"x"}
+    assert ev["proc.args"] == entry["args"]

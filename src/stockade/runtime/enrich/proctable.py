@@ -36,7 +36,7 @@ def from_proc(pid: int) -> Entry | None:
     if stat is None:
         return None
     name, rest = procfs.stat_fields(stat)
-    argv = procfs.argv(procfs.read(f"/proc/{pid}/cmdline") or b"")
+    argv = procfs.argv(procfs.cmdline(pid) or b"")
     exepath = procfs.link(f"/proc/{pid}/exe") or ""
     loginuid = (procfs.read(f"/proc/{pid}/loginuid") or b"-1").strip()
     lu = int(loginuid) if loginuid.lstrip(b"-").isdigit() else -1

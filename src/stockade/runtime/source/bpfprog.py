@@ -39,6 +39,8 @@ import os
 import platform
 from collections.abc import Callable, Iterable
 
+from stockade.runtime import procfs
+
 SEP = "\\x1f"
 PathTests = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # (prefixes, substrings, suffixes)
 #: substring tests a write open may run in the kernel: bpftrace 0.17's ``strcontains`` scans all of
@@ -433,7 +435,7 @@ FILLER = "T"
 #: this size (a variable one takes BPFTRACE_STRLEN, and a chunk, its copy in the record and the E record's
 #: other fields must fit in the 512-byte stack)
 ARGV_CHUNK = 128
-ARGV_CHUNKS = 24
+ARGV_CHUNKS = procfs.ARGV_MAX // ARGV_CHUNK
 #: part index of argv chunk k (all but the last; the last is in the E record itself)
 ARGV_PART = 100
 #: file systems an executable's own name is read from (memfd_create files live on tmpfs, or hugetlbfs

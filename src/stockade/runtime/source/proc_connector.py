@@ -128,7 +128,7 @@ def exec_event(pid: int, tid: int, ts: int) -> Event | None:
     """An ``execve`` event for a process that just executed, from ``/proc/PID``; None if it is gone."""
     stat = procfs.read(f"/proc/{pid}/stat")
     status = procfs.read(f"/proc/{pid}/status")
-    cmdline = procfs.read(f"/proc/{pid}/cmdline")
+    cmdline = procfs.cmdline(pid)
     if stat is None or status is None or cmdline is None:
         return None
     comm, rest = procfs.stat_fields(stat)

@@ -412,10 +412,7 @@ def _argv(n: int, last: str, parts: dict[int, str]) -> list[str]:
     raw = b"".join(_hex(parts.get(ARGV_PART + k, "")) for k in range(whole))
     if tail:
         raw += _hex(last)[-tail:]
-    args = raw.split(b"\0")
-    if args and not args[-1]:
-        args.pop()  # the terminating NUL (a cut command line has none: its last argument is kept, cut)
-    return [a.decode(errors="replace") for a in args]
+    return procfs.argv(raw)
 
 
 def _ephemeral_ports() -> tuple[int, int]:
