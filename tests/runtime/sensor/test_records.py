@@ -242,6 +242,7 @@ def test_a_long_command_line_read_from_proc_is_cut_as_the_kernel_side_cuts_it() 
     ``ARGV_MAX`` bytes as an exec the eBPF source reads, its last argument kept, cut."""
     import subprocess
     import sys
+    import time
 
     from stockade.runtime import procfs
     from stockade.runtime.enrich.proctable import from_proc
@@ -252,6 +253,11 @@ def test_a_long_command_line_read_from_proc_is_cut_as_the_kernel_side_cuts_it() 
     script = "import time; time.sleep(30)"
     child = subprocess.Popen([sys.executable, "-c", script, "x" * 60_000])
     try:
+        # Popen returns once the exec passed its point of no return, which is before the kernel has set
+        # up the new command line: /proc/PID/cmdline can still read empty for a moment
+        deadline = time.monotonic() + 10
+        while not procfs.cmdline(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.01)
         entry = from_proc(child.pid)
         ev = exec_event(child.pid, child.pid, 1)
     finally:
