@@ -12,23 +12,29 @@ import contextlib
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 
 
-def write(path: str, data: str | bytes) -> None:
-    """Write ``data`` (text as UTF-8) as the whole content of ``path``; raises :class:`OSError`."""
-    mode, encoding = ("wb", None) if isinstance(data, bytes) else ("w", "utf-8")
+def write(path: str, data: str | bytes | Iterable[bytes]) -> None:
+    """Write ``data`` (text as UTF-8; or bytes in pieces, written as they come) as the whole content of
+    ``path``; raises :class:`OSError`.  Whatever ends the writing early (an error making a piece) leaves
+    ``path`` as it was."""
+    mode, encoding = ("w", "utf-8") if isinstance(data, str) else ("wb", None)
+    pieces: Iterable[str | bytes] = (data,) if isinstance(data, (str, bytes)) else data
     try:
         st: os.stat_result | None = os.stat(path)
     except FileNotFoundError:
         st = None
     if st is not None and not stat.S_ISREG(st.st_mode):
         with open(path, mode, encoding=encoding) as fh:
-            fh.write(data)
+            for piece in pieces:
+                fh.write(piece)
         return
     fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, mode, encoding=encoding) as fh:
-            fh.write(data)
+            for piece in pieces:
+                fh.write(piece)
         if st is not None:
             os.chmod(tmp, stat.S_IMODE(st.st_mode))
         os.replace(tmp, path)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from stockade.cli import fastexit
 from stockade.errors import OutputError
 from stockade.model.finding import Finding
 from stockade.model.result import ScanResult
@@ -144,9 +145,11 @@ def progress_reporter(quiet: bool) -> Iterator[Progress]:
         yield Progress(stage=stage, walked=walked)
 
 
-def write_output(text: str | bytes, output: str | None) -> None:
+def write_output(text: str | bytes | Iterable[bytes], output: str | None) -> None:
+    """Write a document (text, bytes, or bytes in pieces) to the ``output`` file, or to stdout."""
     if output is None:
-        click.echo(text, nl=False)
+        for piece in (text,) if isinstance(text, (str, bytes)) else text:
+            click.echo(piece, nl=False)
         return
     from stockade._internal import atomicfile
 
@@ -181,8 +184,9 @@ def finish(
     show_suppressed: bool = False,
 ) -> int:
     """Render, write, record; return the exit code."""
+    fastexit.leave(result)  # (freed by the process's exit)
     formatter = make_formatter(fmt, list_packages, output, show_suppressed)
-    write_output(formatter.render(result) if formatter.HUMAN else formatter.render_bytes(result), output)
+    write_output(formatter.render(result) if formatter.HUMAN else formatter.pieces(result), output)
     if not no_store:
         from stockade.store.factory import open_store
 

@@ -13,6 +13,7 @@ import sys
 import click
 
 from stockade import __version__
+from stockade.cli import fastexit
 from stockade.errors import StockadeError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
@@ -110,7 +111,11 @@ def main(argv: list[str] | None = None) -> None:
             f"internal error: {type(exc).__name__}: {exc}", "run again with STOCKADE_DEBUG=1 for a traceback"
         )
         code = EXIT_RUNTIME
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
+    code = code if isinstance(code, int) else EXIT_OK
+    if argv is None:  # the installed command (tests call main(argv) in their own process)
+        fastexit.exit_now(code)
+    fastexit.LEFT_FOR_EXIT.clear()
+    sys.exit(code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,7 +66,8 @@ class ScanResult:
     def findings_at_or_above(self, threshold: Severity) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.severity.rank >= threshold.rank)
 
-    def to_dict(self) -> dict[str, Any]:
+    def head_dict(self) -> dict[str, Any]:
+        """The JSON result's members before the findings (see :meth:`to_dict`)."""
         return {
             "schema_version": SCHEMA_VERSION,
             "scan": {
@@ -77,7 +78,13 @@ class ScanResult:
             },
             "target": self.target.to_dict(),
             "inventory": self.inventory.to_dict(),
-            "findings": [f.to_dict() for f in self.findings],
-            "suppressed": [f.to_dict() for f in self.suppressed],
-            "statuses": [s.to_dict() for s in self.statuses],
         }
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON result (docs/json-schema.md): :meth:`head_dict`, then ``findings``, ``suppressed``
+        and ``statuses`` (report/json.py writes them in this order, piece by piece)."""
+        doc = self.head_dict()
+        doc["findings"] = [f.to_dict() for f in self.findings]
+        doc["suppressed"] = [f.to_dict() for f in self.suppressed]
+        doc["statuses"] = [s.to_dict() for s in self.statuses]
+        return doc

@@ -81,6 +81,14 @@ def dumps_bytes(doc: Any) -> bytes:
         return _dumps_stdlib(doc).encode("utf-8")
 
 
+def dumps_piece(doc: Any) -> bytes:
+    """:func:`dumps_bytes` without the final newline: a piece of a document written in pieces."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2)
+    except (orjson.JSONEncodeError, TypeError):
+        return _dumps_stdlib(doc)[:-1].encode("utf-8")
+
+
 def _dumps_stdlib(doc: Any) -> str:
     text = json.dumps(doc, indent=2, ensure_ascii=False)
     try:

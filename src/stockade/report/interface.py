@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Iterator
 from typing import ClassVar
 
 from stockade.errors import OutputError
@@ -27,3 +28,8 @@ class Formatter(Plugin):
     def render_bytes(self, result: ScanResult) -> bytes:
         """The whole document, UTF-8 encoded (what is written to a file or a pipe)."""
         return self.render(result).encode("utf-8")
+
+    def pieces(self, result: ScanResult) -> Iterator[bytes]:
+        """:meth:`render_bytes` in pieces, written one after the other (a format that can be written
+        piece by piece need not hold the whole document)."""
+        yield self.render_bytes(result)
