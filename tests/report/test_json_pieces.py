@@ -76,3 +76,31 @@ def test_a_failing_piece_leaves_the_output_file_as_it_was(tmp_path: Path) -> Non
     assert [p.name for p in tmp_path.iterdir()] == ["result.json"]  # no temporary file left
     atomicfile.write(str(out), iter([b"{", b"}\n"]))
     assert out.read_text() == "{}\n"
+
+
+def test_findings_order_as_the_tuple_of_their_parts() -> None:
+    """``Finding.sort_key`` is one string; it must order findings exactly as (most severe first, id,
+    location text, package) would — ids that are prefixes of others, lines 9 and 10, no line, no
+    package, odd characters included."""
+    import random
+
+    rng = random.Random(7)
+    ids = ["STK-K8S-0001", "STK-K8S-0001X", "STK-K8S-0010", "CVE-2024-1", "GHSA-x", "a", "ü"]
+    paths = ["a.yaml", "a.yaml.bak", "b/c.yaml", "a", "é/x", " "]
+    found = [
+        Finding(
+            rng.choice(ids),
+            rng.choice(list(Severity)),
+            "t",
+            "x",
+            "check",
+            rng.choice([None, Location(rng.choice(paths), rng.choice([None, 1, 9, 10, 100]))]),
+            package=rng.choice([None, "pkg:deb/debian/a@1", "pkg:deb/debian/a@1.0", ""]),
+        )
+        for _ in range(3000)
+    ]
+
+    def parts(f: Finding) -> tuple[int, str, str, str]:
+        return (-f.severity.rank, f.id, str(f.location or ""), f.package or "")
+
+    assert [parts(f) for f in sorted(found, key=Finding.sort_key)] == sorted(parts(f) for f in found)

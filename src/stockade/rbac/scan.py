@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from stockade import __version__
-from stockade.model.finding import Finding
 from stockade.model.inventory import Inventory
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
@@ -52,7 +51,7 @@ def scan_cluster(cluster: Cluster, names: Sequence[str], opts: RbacOptions, star
         scan_id=opts.scan_id(),
         target=target,
         inventory=Inventory(os=None, packages=()),
-        findings=tuple(sorted(found, key=lambda f: (*Finding.sort_key(f), f.target))),
+        findings=tuple(sorted(found, key=lambda f: (f.sort_key(), f.target))),
         statuses=tuple(sorted(statuses, key=Status.sort_key)),
         started=started,
         finished=opts.clock(),
