@@ -67,3 +67,21 @@ def test_positions() -> None:
     assert doc.line_of(("b", 1, "c")) == 4
     assert doc.line_of(("b", 0)) == 3
     assert doc.line_of(("missing", "deep")) == 1
+
+
+def test_every_helm_source_comment_names_the_documents_below_it() -> None:
+    """``# Source:`` comments of a long ``helm template`` output: each document gets the template of the
+    last comment above it (lines counted from one comment to the next, not from the top each time)."""
+    parts = []
+    for i in range(300):
+        blank = "\n" * (i % 3)
+        parts.append(
+            f"---\n# Source: chart/templates/t{i}.yaml\n{blank}apiVersion: v1\nkind: ConfigMap\n"
+            f"metadata:\n  name: c{i}\n"
+        )
+    docs = parse_stream("".join(parts), "helm.yaml").documents
+    assert [d.source for d in docs] == [f"chart/templates/t{i}.yaml" for i in range(300)]
+    text = "".join(parts)
+    assert [d.line for d in docs] == [
+        text.count("\n", 0, text.index("apiVersion", text.index(f"t{i}.yaml"))) + 1 for i in range(300)
+    ]

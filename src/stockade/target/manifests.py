@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from stockade._internal.readlimit import read_limited
 from stockade.errors import ParseError
 from stockade.target import yamlfast
 
@@ -156,7 +157,13 @@ def _sources(text: str) -> list[tuple[int, str]]:
     """``(line, template)`` of every ``# Source:`` comment, in order (none unless helm rendered it)."""
     if "# Source: " not in text:
         return []
-    return [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in _HELM_SOURCE.finditer(text)]
+    out = []
+    line, pos = 1, 0
+    for m in _HELM_SOURCE.finditer(text):  # (lines counted from the previous comment on: linear)
+        line += text.count("\n", pos, m.start())
+        pos = m.start()
+        out.append((line, m.group(1)))
+    return out
 
 
 class _Sources:
@@ -237,10 +244,10 @@ def load_file(path: str, *, display: str | None = None) -> LoadResult:
     name = display or path
     try:
         with open(path, "rb") as fh:
-            data = fh.read(MAX_FILE_SIZE + 1)
+            data = read_limited(fh, MAX_FILE_SIZE)
     except OSError as exc:
         return LoadResult(errors=[ParseError("YAML", name, exc.strerror or str(exc))])
-    if len(data) > MAX_FILE_SIZE:
+    if data is None:
         return LoadResult(
             errors=[ParseError("YAML", name, f"file over the {MAX_FILE_SIZE // 2**20} MB limit")]
         )

@@ -25,6 +25,7 @@ from typing import Any, BinaryIO
 import orjson
 import yaml
 
+from stockade._internal.readlimit import read_limited
 from stockade.catalog.sbom import cyclonedx, spdx, spdx3, tagvalue
 from stockade.catalog.sbom.model import SbomDocument
 from stockade.catalog.sbom.packages import build_all
@@ -77,10 +78,10 @@ def read_input(path: str, max_size: int = DEFAULT_MAX_SIZE) -> bytes:
 
 def _read_limited(fh: BinaryIO, name: str, max_size: int) -> bytes:
     try:
-        data = fh.read(max_size + 1)
+        data = read_limited(fh, max_size)
     except OSError as exc:
         raise InputError(f"{name}: cannot read: {exc.strerror or exc}") from None
-    if len(data) > max_size:
+    if data is None:
         raise _too_large(name, None, max_size)
     return data
 
