@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
 from stockade.errors import StockadeError
+from stockade.model.fastinit import faster_init
 from stockade.model.finding import Finding
 from stockade.model.inventory import Location
 from stockade.model.severity import Severity
@@ -28,6 +29,7 @@ class CheckError(StockadeError):
     """A check could not run on an object.  Becomes a status; the other checks go on."""
 
 
+@faster_init
 @dataclass(frozen=True, slots=True)
 class Violation:
     """Where and why.  ``path`` points into a structured object (Kubernetes); ``line`` is used by checks

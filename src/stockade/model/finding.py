@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from stockade.model.fastinit import faster_init
 from stockade.model.inventory import Location
 from stockade.model.severity import Severity
 
@@ -26,6 +27,7 @@ VULNERABILITY_KEYS = (
 )
 
 
+@faster_init
 @dataclass(frozen=True, slots=True)
 class Finding:
     """Every finding has an id (a stable check id such as ``STK-HOST-0001`` or an advisory id), a

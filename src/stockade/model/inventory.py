@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stockade.model.fastinit import faster_init
 
+
+@faster_init
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """Where evidence of a package was found: a path inside the target (always absolute, ``/``-rooted
