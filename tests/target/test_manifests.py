@@ -85,3 +85,20 @@ def test_every_helm_source_comment_names_the_documents_below_it() -> None:
     assert [d.line for d in docs] == [
         text.count("\n", 0, text.index("apiVersion", text.index(f"t{i}.yaml"))) + 1 for i in range(300)
     ]
+
+
+def test_source_comments_are_found_as_the_pattern_finds_them() -> None:
+    """``_sources`` (str.find) against the pattern it stands for, on random texts made of the pieces that
+    matter: the comment at a line start or not, spaces, tabs, carriage returns, empty templates."""
+    import random
+    import re
+
+    from stockade.target.manifests import _sources
+
+    pattern = re.compile(r"^# Source: (\S.*?)\s*$", re.M)
+    pieces = ["# Source: ", "a/b.yaml", " ", "\t", "\r", "\n", "x", "# Source:", "\u00a0", "é", "\x1c"]
+    rng = random.Random(3)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        want = [(text.count("\n", 0, m.start()) + 1, m.group(1)) for m in pattern.finditer(text)]
+        assert _sources(text) == want, repr(text)

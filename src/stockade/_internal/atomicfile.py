@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 
 
@@ -30,6 +29,8 @@ def write(path: str, data: str | bytes | Iterable[bytes]) -> None:
             for piece in pieces:
                 fh.write(piece)
         return
+    import tempfile  # (a regular file only: not for /dev/null, a pipe, a device)
+
     fd, tmp = tempfile.mkstemp(prefix=".stockade-", dir=os.path.dirname(os.path.abspath(path)))
     try:
         with os.fdopen(fd, mode, encoding=encoding) as fh:

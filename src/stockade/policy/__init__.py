@@ -14,20 +14,5 @@ exceptions file is an error (:class:`ExceptionsFileError`, exit code 2), never "
 "suppress everything".
 """
 
-# no ``from __future__ import annotations`` here: it would bind the name ``annotations`` in this package
-# and hide the submodule stockade.policy.annotations from type checkers.
-from stockade.policy.apply import ObjectFacts, facts_of, split
-from stockade.policy.exceptions import DEFAULT_PATH, ExceptionSet, ExceptionsFileError, load_exceptions
-from stockade.policy.suppression import CHECK_ID_PATTERN, Suppression
-
-__all__ = [
-    "CHECK_ID_PATTERN",
-    "DEFAULT_PATH",
-    "ExceptionSet",
-    "ExceptionsFileError",
-    "ObjectFacts",
-    "Suppression",
-    "facts_of",
-    "load_exceptions",
-    "split",
-]
+# The submodules are not imported here: a scan needs ``apply.facts_of`` for every object, the exceptions
+# file's reader (PyYAML, difflib) only when there is a file (stockade.policy.exceptions).

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from stockade.checks.kubernetes.objects import K8sObject
+from stockade.model.fastinit import faster_init
 from stockade.model.finding import Finding
 from stockade.model.status import Status, StatusKind
 from stockade.policy.annotations import IGNORE, annotation_suppression, invalid_annotations
@@ -26,6 +27,7 @@ EXCEPTIONS_PLUGIN = "policy/exceptions"
 ANNOTATIONS_PLUGIN = "policy/annotations"
 
 
+@faster_init
 @dataclass(frozen=True, slots=True)
 class ObjectFacts:
     """What exceptions match on: the Kubernetes object a finding is about."""

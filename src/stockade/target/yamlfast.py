@@ -56,9 +56,10 @@ NATIVE = _yamlc is not None
 
 # PyYAML's Reader.NON_PRINTABLE, and what this reader never handles (tab, carriage return, NEL, BOM
 # inside the text, the Unicode line and paragraph separators, which YAML 1.1 counts as line breaks)
-_REFUSED_PATTERN = "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
-#: the same for ASCII text (most manifests), which compiles in a fraction of the ~10 ms the full class
-#: takes at every start
+#: "[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]", written as
+#: the characters it matches (compiled in 1.3 ms instead of the negated class's 10)
+_REFUSED_PATTERN = "[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+#: the same for ASCII text (most manifests), which compiles in a fraction of that
 _REFUSED_ASCII = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
 _refused_full: re.Pattern[str] | None = None
 

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from stockade.model.fastinit import faster_init
 from stockade.target.manifests import Document, Path
 
 POD_SPEC_PATHS: dict[str, Path] = {
@@ -32,6 +33,7 @@ CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
 ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
 
 
+@faster_init
 @dataclass(frozen=True, slots=True)
 class K8sObject:
     kind: str
