@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from stockade._internal.readlimit import read_limited
+from stockade._internal.readlimit import read_path
 from stockade.errors import ParseError
 from stockade.model.fastinit import faster_init
 from stockade.target import yamlfast
@@ -250,8 +250,7 @@ def load_file(path: str, *, display: str | None = None) -> LoadResult:
     """Read and parse one file; unreadable, oversized or non-UTF-8 files are one error each."""
     name = display or path
     try:
-        with open(path, "rb") as fh:
-            data = read_limited(fh, MAX_FILE_SIZE)
+        data = read_path(path, MAX_FILE_SIZE)
     except OSError as exc:
         return LoadResult(errors=[ParseError("YAML", name, exc.strerror or str(exc))])
     if data is None:
