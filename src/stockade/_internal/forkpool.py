@@ -19,7 +19,6 @@ import pickle
 import selectors
 import signal
 import struct
-import traceback
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -81,6 +80,8 @@ def _worker_main(task_fd: int, result_fd: int, work: Callable[[str, tuple[Any, .
         try:
             result: object = ("ok", work(kind, args))
         except BaseException as exc:
+            import traceback  # (only for a failure: its import is a few ms of every run)
+
             result = ("error", f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=5)}")
         _write(result_fd, result)
 

@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from stockade.policy.facts import IGNORE
 from stockade.policy.suppression import CHECK_ID_PATTERN, Suppression, is_check_id, is_expired, parse_date
 
-IGNORE = "stockade.io/ignore"
 IGNORE_REASON = "stockade.io/ignore-reason"
 IGNORE_EXPIRES = "stockade.io/ignore-expires"
 KNOWN_KEYS = (IGNORE, IGNORE_REASON, IGNORE_EXPIRES)

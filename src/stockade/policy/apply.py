@@ -11,71 +11,24 @@ annotations and are matched by id and ``path`` scope only, ``path`` being the fi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import date
 
-from stockade.checks.kubernetes.objects import K8sObject
-from stockade.model.fastinit import faster_init
 from stockade.model.finding import Finding
 from stockade.model.status import Status, StatusKind
-from stockade.policy.annotations import IGNORE, annotation_suppression, invalid_annotations
+from stockade.policy.annotations import annotation_suppression, invalid_annotations
 from stockade.policy.exception_set import ExceptionSet
+from stockade.policy.facts import IGNORE, ObjectFacts, facts_of
 from stockade.policy.suppression import Suppression
+
+__all__ = ["ObjectFacts", "facts_of"]  # (their home is policy/facts.py; imported from here too)
 
 EXCEPTIONS_PLUGIN = "policy/exceptions"
 ANNOTATIONS_PLUGIN = "policy/annotations"
 
 
-@faster_init
-@dataclass(frozen=True, slots=True)
-class ObjectFacts:
-    """What exceptions match on: the Kubernetes object a finding is about."""
-
-    kind: str
-    name: str
-    namespace: str | None
-    path: str
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    #: the pod template's annotations, for kinds that have one (empty for a Pod)
-    template_annotations: Mapping[str, str] = field(default_factory=dict)
-    annotations_line: int | None = None  # line of ``stockade.io/ignore`` (or of the annotations)
-    template_annotations_line: int | None = None
-
-    def where(self, line: int | None) -> str:
-        return f"{self.path}:{line}" if line is not None else self.path
-
-    def display(self) -> str:
-        ns = f"{self.namespace}/" if self.namespace else ""
-        return f"{self.kind} {ns}{self.name}"
-
-
 Lookup = Callable[[Finding], ObjectFacts | None]
-
-
-def facts_of(obj: K8sObject) -> ObjectFacts:
-    """The facts of a parsed object: its own metadata and, for controllers, its pod template's."""
-    template: Mapping[str, str] = {}
-    template_line: int | None = None
-    spec_path = obj.pod_spec_path
-    if spec_path is not None and len(spec_path) > 1:  # a Pod's "template" is its own metadata
-        raw = obj.pod_metadata().get("annotations")
-        if isinstance(raw, dict) and raw:
-            template = {str(k): str(v) for k, v in raw.items()}
-            template_line = obj.line_of((*spec_path[:-1], "metadata", "annotations", IGNORE))
-    own_line = obj.line_of(("metadata", "annotations", IGNORE)) if obj.annotations else None
-    return ObjectFacts(
-        kind=obj.kind,
-        name=obj.name,
-        namespace=obj.namespace,
-        path=obj.path,
-        labels=obj.labels,
-        annotations=obj.annotations,
-        template_annotations=template,
-        annotations_line=own_line,
-        template_annotations_line=template_line,
-    )
 
 
 def suppression_for(

@@ -27,7 +27,7 @@ from stockade.model.inventory import Location
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
-from stockade.policy.apply import facts_of
+from stockade.policy.facts import facts_of
 from stockade.scan.ids import new_scan_id, utc_now
 from stockade.target.manifests import LoadResult, load_bytes, load_file
 
