@@ -64,13 +64,13 @@ class Finding:
         """The most severe first, then by id, location (``path:line``) and package: one string, the
         parts NUL-separated (none holds a NUL: it ends a path), so that it orders as the tuple of the
         parts does and compares at C speed (sorting 18,516 findings by the tuple took 34 ms)."""
-        return f"{_ORDER[self.severity]}{self.id}\0{self.location or ''}\0{self.package or ''}"
+        return f"{_ORDER[self.severity._value_]}{self.id}\0{self.location or ''}\0{self.package or ''}"
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "id": self.id,
             "kind": self.kind,
-            "severity": self.severity.value,
+            "severity": self.severity._value_,  # (``.value`` is a Python-level property: 4x slower)
             "title": self.title,
             "target": self.target,
             "location": self.location.to_dict() if self.location else None,
@@ -89,4 +89,4 @@ class Finding:
 
 _FIELDS = tuple(f.name for f in fields(Finding))
 #: a severity's first character in :meth:`Finding.sort_key`: a higher rank sorts first
-_ORDER = {s: chr(ord("A") + 20 - s.rank) for s in Severity}
+_ORDER = {s.value: chr(ord("A") + 20 - s.rank) for s in Severity}  # (by text: an Enum hashes in Python)
