@@ -16,3 +16,16 @@ exceptions file is an error (:class:`ExceptionsFileError`, exit code 2), never "
 
 # The submodules are not imported here: a scan needs ``apply.facts_of`` for every object, the exceptions
 # file's reader (PyYAML, difflib) only when there is a file (stockade.policy.exceptions).
+
+import os
+
+#: the exceptions file read when none is named (docs/exceptions.md)
+DEFAULT_PATH = ".stockade/exceptions.yaml"
+
+
+def exceptions_file(given: str | None) -> str | None:
+    """The exceptions file to read: the one named, else :data:`DEFAULT_PATH` when it exists, else None
+    (then the reader, with PyYAML, is not imported at all)."""
+    if given is None and os.path.exists(DEFAULT_PATH):
+        return DEFAULT_PATH
+    return given

@@ -44,13 +44,13 @@ from typing import Any
 import yaml
 
 from stockade.errors import ParseError
+from stockade.policy import DEFAULT_PATH
 from stockade.policy.exception_set import ExceptionEntry, ExceptionSet, Scope, default_root
 from stockade.policy.globs import is_glob, matches_anything
 from stockade.policy.suppression import CHECK_ID_PATTERN, is_check_id, parse_date, type_name
 from stockade.target.manifests import Document, load_file
 from stockade.target.manifests import Path as KeyPath
 
-DEFAULT_PATH = ".stockade/exceptions.yaml"
 FORMAT_VERSION = 1
 TOP_KEYS = ("version", "exceptions")
 ENTRY_KEYS = ("id", "scope", "reason", "owner", "expires")

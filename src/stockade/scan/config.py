@@ -366,14 +366,16 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
 def _apply_exceptions(
     part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: Callable[[], frozenset[str]]
 ) -> tuple[list[Finding], list[Finding]]:
+    from stockade.policy import exceptions_file
     from stockade.policy.apply import annotation_statuses, any_inline_exception, expired_statuses, split
-    from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
 
     today = opts.today()
-    path = opts.exceptions_file
-    if path is None and os.path.exists(DEFAULT_PATH):
-        path = DEFAULT_PATH
-    rules = load_exceptions(path, known_ids=known_ids()) if path else None
+    path = exceptions_file(opts.exceptions_file)
+    rules = None
+    if path:
+        from stockade.policy.exceptions import load_exceptions  # (PyYAML: only for a file)
+
+        rules = load_exceptions(path, known_ids=known_ids())
     findings = [f for f, _ in part.findings]
     if (rules is None or not rules.entries) and not any_inline_exception(part.checked):
         kept: Sequence[Finding] = findings  # nothing could suppress a finding: no need to match each

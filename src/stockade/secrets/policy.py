@@ -5,24 +5,24 @@ finding is kept apart in the result with its suppression, never dropped."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from datetime import date
 
 from stockade.model.finding import Finding
 from stockade.model.status import Status, StatusKind
+from stockade.policy import exceptions_file
 from stockade.policy.apply import EXCEPTIONS_PLUGIN, expired_statuses, suppress
 from stockade.policy.exception_set import ExceptionSet
-from stockade.policy.exceptions import DEFAULT_PATH, load_exceptions
 
 
 def load(path: str | None, known: frozenset[str]) -> tuple[ExceptionSet | None, list[Status]]:
     """The exceptions file (``path``, else ``.stockade/exceptions.yaml`` when it exists), and a status
     for each ``STK-SEC-`` id in it that no secret rule has (a typo would otherwise hide nothing)."""
-    if path is None and os.path.exists(DEFAULT_PATH):
-        path = DEFAULT_PATH
+    path = exceptions_file(path)
     if path is None:
         return None, []
+    from stockade.policy.exceptions import load_exceptions  # (PyYAML: only for a file)
+
     rules = load_exceptions(path)  # other families' ids are valid here too: the file is shared
     statuses = []
     for entry in rules.entries:

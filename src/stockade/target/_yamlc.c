@@ -777,11 +777,185 @@ static PyObject *py_refused(PyObject *self, PyObject *arg) {
     Py_RETURN_FALSE;
 }
 
+/* ---- json_lines: jsonpos.positions in C ---------------------------------------------------------- */
+
+typedef struct {
+    PyObject *text;
+    int kind;
+    const void *d;
+    Py_ssize_t L, i, line;
+    PyObject *out;      /* dict: path -> line */
+    PyObject *decode;   /* callable: a key with escapes, quotes included -> the key (orjson.loads) */
+    Py_ssize_t deepest; /* the deepest collection's path length indexed */
+    int give;           /* nesting past deepest: not for this index */
+} Js;
+
+#define JS_CH(j) PyUnicode_READ((j)->kind, (j)->d, (j)->i)
+
+static void js_space(Js *j) {
+    for (; j->i < j->L; j->i++) {
+        Py_UCS4 ch = JS_CH(j);
+        if (ch == '\n')
+            j->line++;
+        else if (ch != ' ' && ch != '\t' && ch != '\r')
+            return;
+    }
+}
+
+/* past the string whose opening quote is at j->i; *escaped: it holds a backslash */
+static void js_string(Js *j, int *escaped) {
+    for (j->i++; j->i < j->L; j->i++) {
+        Py_UCS4 ch = JS_CH(j);
+        if (ch == '"') {
+            j->i++;
+            return;
+        }
+        if (ch == '\\') {
+            *escaped = 1;
+            j->i++;
+        }
+    }
+}
+
+/* out[path + (k,)] = line; the new path in *child */
+static int js_put(Js *j, PyObject *path, PyObject *k, Py_ssize_t line, PyObject **child) {
+    PyObject *n;
+    int r;
+    *child = extend(path, k);
+    if (*child == NULL)
+        return -1;
+    n = PyLong_FromSsize_t(line);
+    r = n == NULL ? -1 : PyDict_SetItem(j->out, *child, n);
+    Py_XDECREF(n);
+    if (r < 0)
+        Py_CLEAR(*child);
+    return r;
+}
+
+/* the value at j->i of a valid JSON text (orjson has read it), its members and elements indexed */
+static int js_value(Js *j, PyObject *path) {
+    Py_UCS4 open, close;
+    Py_ssize_t index = 0;
+    int r = 0;
+    js_space(j);
+    if (j->i >= j->L)
+        return 0;
+    open = JS_CH(j);
+    if (open == '"') {
+        int escaped = 0;
+        js_string(j, &escaped);
+        return 0;
+    }
+    if (open != '{' && open != '[') { /* a number or a literal */
+        for (; j->i < j->L; j->i++) {
+            Py_UCS4 ch = JS_CH(j);
+            if (ch == ',' || ch == '}' || ch == ']' || ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n')
+                break;
+        }
+        return 0;
+    }
+    if (PyTuple_GET_SIZE(path) > j->deepest) { /* (as manifests refuses YAML collections nested deeper) */
+        j->give = 1;
+        return 0;
+    }
+    if (Py_EnterRecursiveCall(" reading JSON positions"))
+        return -1;
+    close = open == '{' ? '}' : ']';
+    j->i++;
+    for (;;) {
+        PyObject *child = NULL, *k;
+        js_space(j);
+        if (j->i >= j->L || JS_CH(j) == close) {
+            j->i++;
+            break;
+        }
+        if (open == '{') {
+            Py_ssize_t start = j->i, line = j->line;
+            int escaped = 0;
+            js_string(j, &escaped);
+            if (escaped) {
+                PyObject *quoted = PyUnicode_Substring(j->text, start, j->i);
+                k = quoted == NULL ? NULL : PyObject_CallOneArg(j->decode, quoted);
+                Py_XDECREF(quoted);
+            } else {
+                k = PyUnicode_Substring(j->text, start + 1, j->i - 1);
+            }
+            if (k == NULL || js_put(j, path, k, line, &child) < 0) {
+                Py_XDECREF(k);
+                r = -1;
+                break;
+            }
+            Py_DECREF(k);
+            js_space(j);
+            if (j->i < j->L && JS_CH(j) == ':')
+                j->i++;
+        } else {
+            k = PyLong_FromSsize_t(index++);
+            js_space(j);
+            if (k == NULL || js_put(j, path, k, j->line, &child) < 0) {
+                Py_XDECREF(k);
+                r = -1;
+                break;
+            }
+            Py_DECREF(k);
+        }
+        r = js_value(j, child);
+        Py_DECREF(child);
+        if (r < 0 || j->give)
+            break;
+        js_space(j);
+        if (j->i < j->L && JS_CH(j) == ',')
+            j->i++;
+    }
+    Py_LeaveRecursiveCall();
+    return r;
+}
+
+static PyObject *py_json_lines(PyObject *self, PyObject *args) {
+    PyObject *text, *root, *result = NULL;
+    Py_ssize_t depth;
+    Js j;
+    Py_ssize_t root_line;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "UnO:json_lines", &text, &depth, &j.decode))
+        return NULL;
+    j.deepest = depth;
+    j.text = text;
+    j.kind = PyUnicode_KIND(text);
+    j.d = PyUnicode_DATA(text);
+    j.L = PyUnicode_GET_LENGTH(text);
+    j.i = 0;
+    j.line = 1;
+    j.give = 0;
+    js_space(&j);
+    if (j.i >= j.L)
+        Py_RETURN_NONE;
+    root_line = j.line;
+    j.out = PyDict_New();
+    root = PyTuple_New(0);
+    if (j.out == NULL || root == NULL)
+        goto done;
+    if (js_value(&j, root) < 0)
+        goto done;
+    if (j.give) {
+        result = Py_None;
+        Py_INCREF(result);
+    } else {
+        result = Py_BuildValue("(nO)", root_line, j.out);
+    }
+done:
+    Py_XDECREF(root);
+    Py_XDECREF(j.out);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"node", py_node, METH_VARARGS, "node(reader, i, path) -> (data, next line): yamlfast._Reader.node in C."},
     {"tokens", py_tokens, METH_O,
      "tokens(lines) -> [(indentation, dash, key, rest)]: yamlfast._LINE.findall, line by line."},
     {"refused", py_refused, METH_O, "refused(text) -> bool: yamlfast._refused."},
+    {"json_lines", py_json_lines, METH_VARARGS,
+     "json_lines(text, max_depth, decode) -> (root line, {path: line}) or None: jsonpos.positions in C."},
     {"bind", py_bind, METH_VARARGS, "bind(unsupported, max_depth): the exception to raise and the deepest nesting."},
     {NULL, NULL, 0, NULL},
 };

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import yaml
+from stockade.target import yamlscalar
 
 Path = tuple[str | int, ...]
 #: (line of the document's root node, line that ends it, data, line of every key and item) — lines 1-based
@@ -73,7 +73,6 @@ def _refused(text: str) -> bool:
     return _refused_full.search(text) is not None
 
 
-_STR = "tag:yaml.org,2002:str"
 #: one line, split in one pass over the whole text (``findall``): its indentation; a block sequence's
 #: dash with the spaces after it; an implicit key (plain — not starting with an indicator, without "#",
 #: up to the first ":" followed by a space or the end of the line — or quoted on one line, without
@@ -100,10 +99,6 @@ class _Values:
     repeat ``true``, ``80``, ``v1`` thousands of times; every value it can return is immutable)."""
 
     def __init__(self) -> None:
-        from stockade.target.manifests import _Loader  # the same memoised YAML 1.1 resolver
-
-        self.resolver = _Loader("")
-        self.constructor = yaml.SafeLoader("")
         self.memo: dict[str, Any] = {}
         #: the text after a key or dash, as the line has it (comment included) → the scalar it is, for the
         #: one-line plain and quoted scalars: the same texts recur in every manifest
@@ -114,17 +109,12 @@ class _Values:
             return self.memo[text]
         except KeyError:
             pass
-        tag = self.resolver.resolve(yaml.ScalarNode, text, (True, False))
-        if tag == _STR:
-            value: Any = text
-        else:
-            mark = yaml.Mark("", 0, 0, 0, None, None)  # type: ignore[arg-type]  # (no snippet: no buffer)
-            try:
-                value = self.constructor.construct_object(yaml.ScalarNode(tag, text, mark, mark), deep=True)
-            except Exception as exc:  # an impossible date, "=", "<<": PyYAML says what is wrong
-                raise Unsupported(f"plain scalar {text!r}") from exc
-            if isinstance(value, (list, dict, set, bytearray)):
-                raise Unsupported(f"plain scalar {text!r} is not immutable")
+        try:
+            value = yamlscalar.plain(text)
+        except Exception as exc:  # an impossible date, "=", "<<": PyYAML says what is wrong
+            raise Unsupported(f"plain scalar {text!r}") from exc
+        if isinstance(value, (list, dict, set, bytearray)):
+            raise Unsupported(f"plain scalar {text!r} is not immutable")
         if len(self.memo) < 100_000 and value == value:  # (a NaN key is a new key each time, as in PyYAML)
             self.memo[text] = value
         return value
