@@ -12,13 +12,7 @@ import pytest
 
 from stockade.target import jsonpos, manifests, yamlfast
 
-
-@pytest.fixture(autouse=True, params=["C", "Python"])
-def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "C" and yamlfast._yamlc is None:
-        pytest.skip("the C module stockade.target._yamlc was not built (no C compiler at install time)")
-    monkeypatch.setattr(yamlfast, "NATIVE", request.param == "C")
-    return str(request.param)
+pytestmark = pytest.mark.usefixtures("implementation")  # (tests/target/conftest.py: C and Python)
 
 
 SCALARS = [

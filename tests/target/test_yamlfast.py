@@ -27,13 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared"
 
 
-@pytest.fixture(autouse=True, params=["C", "Python"])
-def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Each test with the C module and with the Python reader."""
-    if request.param == "C" and yamlfast._yamlc is None:
-        pytest.skip("the C module stockade.target._yamlc was not built (no C compiler at install time)")
-    monkeypatch.setattr(yamlfast, "NATIVE", request.param == "C")
-    return str(request.param)
+pytestmark = pytest.mark.usefixtures("implementation")  # (tests/target/conftest.py: C and Python)
 
 
 def test_the_c_module_is_built_where_a_compiler_is() -> None:

@@ -13,6 +13,7 @@ to construct (``<<``, ``=``, ``0b_``) raises, as PyYAML's constructor does.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 _TAG_PREFIX = "tag:yaml.org,2002:"
@@ -119,11 +120,7 @@ def _int(text: str) -> int:
     if value[0] == "0":
         return sign * int(value, 8)
     if ":" in value:
-        total, base = 0, 1
-        for part in reversed(value.split(":")):
-            total += int(part) * base
-            base *= 60
-        return sign * total
+        return sign * int(_base60(value, int))
     return sign * int(value)
 
 
@@ -138,12 +135,19 @@ def _float(text: str) -> float:
     if value == ".nan":
         return _NAN
     if ":" in value:
-        total, base = 0.0, 1
-        for part in reversed(value.split(":")):
-            total += float(part) * base
-            base *= 60
-        return sign * total
+        return sign * float(_base60(value, float))
     return sign * float(value)
+
+
+def _base60(value: str, number: Callable[[str], Any]) -> Any:
+    """``190:20:30`` (sexagesimal, YAML 1.1), each part read by ``number``, summed as the constructors do
+    (from the last part, the float sum starting at 0.0)."""
+    total = number("0")
+    base = 1
+    for part in reversed(value.split(":")):
+        total += number(part) * base
+        base *= 60
+    return total
 
 
 def _with_pyyaml(text: str) -> Any:
