@@ -237,3 +237,15 @@ def test_scan_result_lists_suppressed_findings_apart() -> None:
     assert out["findings"] == []
     assert out["suppressed"][0]["id"] == "STK-K8S-0001"
     assert out["suppressed"][0]["metadata"]["suppression"]["where"] == "pod.yaml:6"
+
+
+def test_a_scan_skips_the_matching_only_when_no_object_mentions_an_exception() -> None:
+    from stockade.policy.facts import IGNORE, mention_exceptions
+
+    plain = ObjectFacts("Pod", "a", "ns", "f.yaml", annotations={"team": "x", "stockade.io/other": "y"})
+    reason_only = ObjectFacts("Pod", "b", "ns", "f.yaml", annotations={"stockade.io/ignore-reason": "why"})
+    in_template = ObjectFacts("Deployment", "c", "ns", "f", template_annotations={IGNORE: "STK-K8S-0001"})
+    assert not mention_exceptions([plain]) and not mention_exceptions([])
+    assert mention_exceptions([plain, reason_only]) and mention_exceptions([in_template])
+    # what the skipped pass would have reported for the object without stockade.io/ignore: a status
+    assert annotation_statuses([reason_only], TODAY) and not annotation_statuses([plain], TODAY)

@@ -6,7 +6,7 @@ reader and the matching (:mod:`.apply`) are imported only when there is somethin
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from stockade.checks.kubernetes.objects import K8sObject
@@ -61,4 +61,16 @@ def facts_of(obj: K8sObject) -> ObjectFacts:
         template_annotations=template,
         annotations_line=own_line,
         template_annotations_line=template_line,
+    )
+
+
+def mention_exceptions(objects: Iterable[ObjectFacts]) -> bool:
+    """Whether any of ``objects`` has an annotation whose key starts with ``stockade.io/ignore`` (on the
+    object or its pod template): without one, and without an exceptions file, a scan has nothing to
+    suppress and no annotation to report, and does not import the matching (:mod:`.apply`)."""
+    return any(
+        key.startswith(IGNORE)
+        for o in objects
+        for block in (o.annotations, o.template_annotations)
+        for key in block
     )
