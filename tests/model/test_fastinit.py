@@ -91,3 +91,11 @@ def test_unsupported_classes_are_refused() -> None:
     for cls in (NoSlots, PostInit, KwOnly):
         with pytest.raises(TypeError):
             faster_init(cls)
+
+
+def test_metadata_is_written_sorted_whatever_order_it_was_made_in() -> None:
+    made = [{"b": 1, "a": 2}, {"a": 2, "b": 1}, {"z": 0}, {"field": "f", "kind": "Pod", "rendered_from": "t"}]
+    for _ in range(2):  # (the second time from the memo of key orders)
+        for meta in made:
+            out = Finding("i", Severity.LOW, "t", "x", metadata=meta).to_dict()["metadata"]
+            assert list(out) == sorted(meta) and out == meta and out is not meta

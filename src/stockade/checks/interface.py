@@ -62,6 +62,13 @@ def to_finding(
 ) -> Finding:
     """The finding for one violation: the check's id, severity, title, remediation and references, the
     violation's message and evidence, ``meta`` (where it was found) and the check's metadata."""
+    return finding_of(check, v, target, location, {**meta, **check.METADATA, **v.extra})
+
+
+def finding_of(
+    check: Check[Any], v: Violation, target: str, location: Location | None, metadata: dict[str, Any]
+) -> Finding:
+    """:func:`to_finding` with the finding's whole ``metadata`` given (made by the caller)."""
     evidence = v.message if not v.evidence else f"{v.message} ({v.evidence})"
     # positional, in Finding's field order: a configuration scan makes tens of thousands of findings, and
     # keyword arguments cost a dataclass's __init__ about twice as much (1.5-2 µs a finding here)
@@ -76,5 +83,5 @@ def to_finding(
         check.REMEDIATION,  # remediation
         tuple(check.REFERENCES),  # references
         None,  # package
-        {**meta, **check.METADATA, **v.extra},  # metadata
+        metadata,  # metadata
     )

@@ -18,7 +18,7 @@ from datetime import date
 from typing import Any
 
 from stockade._internal.forkpool import default_jobs
-from stockade.checks.interface import Check, to_finding
+from stockade.checks.interface import Check, finding_of, to_finding
 from stockade.checks.kubernetes.check import K8sCheck
 from stockade.checks.kubernetes.objects import POD_SPEC_PATHS, K8sObject, objects_of
 from stockade.errors import InputError, ParseError, StockadeError, TargetNotFoundError
@@ -147,16 +147,20 @@ def _field(path: Iterable[str | int]) -> str:
 
 
 def check_object(obj: K8sObject, checks: Iterable[Check[K8sObject]]) -> list[Finding]:
+    """The findings of ``checks`` on ``obj``.  Their metadata is made with its keys in order where it can
+    be (field, kind, name, namespace, the check's, the violation's, rendered_from): it is written sorted,
+    and ``Finding.to_dict`` sorts only what is not."""
     out: list[Finding] = []
     base: dict[str, Any] = {"kind": obj.kind, "name": obj.name, "namespace": obj.namespace}
     rendered_from = obj.rendered_from
-    if rendered_from:
-        base["rendered_from"] = rendered_from
+    tail = {"rendered_from": rendered_from} if rendered_from else {}
     display, path = obj.display(), obj.path
     for check in checks:
+        own = check.METADATA
         for v in check.check(obj):
-            meta = {**base, "field": _field(v.path)} if v.path else base
-            out.append(to_finding(check, v, display, Location(path, obj.line_of(v.path)), meta))
+            where = {"field": _field(v.path)} if v.path else {}
+            meta = {**where, **base, **own, **v.extra, **tail}
+            out.append(finding_of(check, v, display, Location(path, obj.line_of(v.path)), meta))
     return out
 
 
