@@ -21,6 +21,8 @@ from stockade.report.interface import Formatter
 
 #: findings encoded together (one orjson call and one buffer each)
 BATCH = 256
+#: around the items of ``{"x": [items]}`` encoded with an indent of two
+_HEAD, _TAIL = b'{\n  "x": [\n', b"\n  ]\n}"
 
 
 def _member(key: str, value: Any, last: bool = False) -> bytes:
@@ -36,9 +38,9 @@ def _array(key: str, items: Sequence[Finding | Status], last: bool) -> Iterator[
         return
     yield b"  " + dumps_piece(key) + b": [\n"
     for start in range(0, len(items), BATCH):
-        # an encoded list is "[\n  item,\n  item\n]": its items, two deeper, are the document's
-        body = dumps_piece([x.to_dict() for x in items[start : start + BATCH]])[2:-2]
-        yield (b",\n  " if start else b"  ") + body.replace(b"\n", b"\n  ")
+        # encoded as the value of a first-level key, the items are at the document's depth already
+        wrapped = dumps_piece({"x": [x.to_dict() for x in items[start : start + BATCH]]})
+        yield (b",\n" if start else b"") + wrapped[len(_HEAD) : -len(_TAIL)]
     yield b"\n  ]\n" if last else b"\n  ],\n"
 
 
