@@ -27,6 +27,7 @@ from stockade.model.inventory import Location
 from stockade.model.result import ScanResult
 from stockade.model.status import Status, StatusKind
 from stockade.model.target import Target, TargetKind
+from stockade.policy import exceptions_file
 from stockade.policy.facts import facts_of, mention_exceptions
 from stockade.scan.ids import new_scan_id, utc_now
 from stockade.target.manifests import LoadResult, load_bytes, load_file
@@ -370,8 +371,6 @@ def _dockerfile(path: str, opts: ConfigOptions, checks: _Checks, statuses: list[
 def _apply_exceptions(
     part: _Part, opts: ConfigOptions, statuses: list[Status], known_ids: Callable[[], frozenset[str]]
 ) -> tuple[list[Finding], list[Finding]]:
-    from stockade.policy import exceptions_file
-
     path = exceptions_file(opts.exceptions_file)
     if path is None and not mention_exceptions(part.checked):
         return [f for f, _ in part.findings], []
