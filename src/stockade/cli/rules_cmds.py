@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import IO, Any
 
@@ -20,8 +20,7 @@ import orjson
 
 from stockade.runtime.rules.diagnostics import Diagnostic
 from stockade.runtime.rules.engine import Engine
-from stockade.runtime.rules.replay import ReplayStats
-from stockade.runtime.rules.replay import replay as run_replay
+from stockade.runtime.rules.replay import ReplayStats, replay_stream
 from stockade.runtime.rules.ruleset import Ruleset, load_ruleset
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -152,13 +151,14 @@ def replay_cmd(
     # a progress bar on a terminal's stderr, unless the alerts go to that terminal too
     show = not quiet and sys.stderr.isatty() and not sys.stdout.isatty()
     try:
-        with _progress(events, stats, show) as lines:
+        with _progress(events, stats, show) as tick:
+            alerts = replay_stream(engine, events, stats, tick)
             if fmt == "json":
                 dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
-                for alert in run_replay(engine, lines, stats):
+                for alert in alerts:
                     out.write(dumps(alert.to_dict(), option=newline))
             else:
-                for alert in run_replay(engine, lines, stats):
+                for alert in alerts:
                     out.write(alert.line().encode() + b"\n")
     finally:
         out.flush()  # (the alerts found before a Ctrl-C are written too)
@@ -195,18 +195,15 @@ def _alert_output(events: IO[bytes]) -> IO[bytes]:
         return out
 
 
-#: lines between two updates of the progress bar (an update costs far more than a line)
-PROGRESS_EVERY = 8192
-
-
 @contextmanager
 def _progress(
     events: IO[bytes], stats: ReplayStats, show: bool, console: Any = None
-) -> Iterator[Iterable[bytes]]:
-    """``events``' lines, drawing a progress bar meanwhile when ``show``: bytes read of a file's size, or
-    a running count for a stream; the bar is removed when done (the summary follows)."""
+) -> Iterator[Callable[[], None] | None]:
+    """A function the replay calls now and then (after each block it reads) to draw a progress bar, when
+    ``show``: bytes read of a file's size, or a running count for a stream; the bar is removed when done
+    (the summary follows).  None when not ``show``."""
     if not show:
-        yield events
+        yield None
         return
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -218,12 +215,9 @@ def _progress(
     with Progress(*columns, console=console or Console(stderr=True), transient=True) as bar:
         task = bar.add_task("replaying", total=total)
 
-        def lines() -> Iterator[bytes]:
-            for n, line in enumerate(events, 1):
-                yield line
-                if n % PROGRESS_EVERY == 0:
-                    done = events.tell() if total else n
-                    bar.update(task, completed=done, description=f"replaying: {stats.events:,} events, "
-                               f"{stats.alerts:,} alerts")  # fmt: skip
+        def tick() -> None:
+            done = events.tell() if total else stats.lines
+            bar.update(task, completed=done, description=f"replaying: {stats.events:,} events, "
+                       f"{stats.alerts:,} alerts")  # fmt: skip
 
-        yield lines()
+        yield tick

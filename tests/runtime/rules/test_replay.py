@@ -86,17 +86,19 @@ def test_alert_json_time_and_output_prefix_agree() -> None:
     assert list(d) == sorted(d)  # Falco's key order (alphabetical)
 
 
-def test_progress_passes_every_line_through_and_draws_on_a_terminal(tmp_path: Path, engine: Engine) -> None:
+def test_progress_is_drawn_on_a_terminal_as_the_replay_reads(tmp_path: Path, engine: Engine) -> None:
     import io
     import os
 
     from rich.console import Console
 
-    from stockade.cli.rules_cmds import PROGRESS_EVERY, _progress
+    from stockade.cli.rules_cmds import _progress
+    from stockade.runtime.rules.replay import BLOCK, replay_stream
 
     path = tmp_path / "events.jsonl"
-    lines = [orjson.dumps({**SHADOW, "evt.num": i}) + b"\n" for i in range(2 * PROGRESS_EVERY + 5)]
+    lines = [orjson.dumps({**SHADOW, "evt.num": i}) + b"\n" for i in range(3 * BLOCK // 200)]
     path.write_bytes(b"".join(lines))
+    assert path.stat().st_size > 2 * BLOCK  # (several blocks: several updates)
     for source in ("file", "pipe"):
         screen = io.StringIO()
         console = Console(file=screen, force_terminal=True, width=100)
@@ -108,14 +110,15 @@ def test_progress_passes_every_line_through_and_draws_on_a_terminal(tmp_path: Pa
             with os.fdopen(w, "wb") as writer:
                 writer.write(b"".join(lines[:100]))  # (fits in the pipe's buffer)
             fh = os.fdopen(r, "rb")
-        with fh, _progress(fh, stats, True, console) as it:
-            alerts = list(replay(engine, it, stats))
+        with fh, _progress(fh, stats, True, console) as tick:
+            assert tick is not None
+            alerts = list(replay_stream(engine, fh, stats, tick))
         want = len(lines) if source == "file" else 100
         assert stats.lines == want and stats.events == want and len(alerts) == want
         assert "replaying" in screen.getvalue(), source
     stats = ReplayStats()
-    with open(path, "rb") as fh, _progress(fh, stats, False) as it:
-        assert it is fh  # no terminal: the file itself, nothing drawn
+    with open(path, "rb") as fh, _progress(fh, stats, False) as tick:
+        assert tick is None  # no terminal: nothing drawn
 
 
 def test_alerts_of_a_file_go_out_buffered_and_of_a_pipe_one_by_one(

@@ -224,8 +224,13 @@ class Engine:
         return out
 
     def alerts(self, ev: Event) -> list[Alert]:
+        """The alerts of the rules ``ev`` matches."""
+        return self.alerts_of(ev, self.match(ev))
+
+    def alerts_of(self, ev: Event, rules: list[CompiledRule]) -> list[Alert]:
+        """The alerts of ``rules`` (which ``ev`` matched)."""
         out = []
-        for r in self.match(ev):
+        for r in rules:
             text, fields = r.formatter.format(ev)
             ts = ev.get("evt.time")
             out.append(

@@ -59,14 +59,19 @@ def render(v: Any) -> str:
     return str(v)
 
 
-class Formatter:
-    """A compiled output string: literal pieces and field readers."""
+_SCALARS = (str, int, float, bool)
 
-    __slots__ = ("fields", "parts")
+
+class Formatter:
+    """A compiled output string: literal pieces and field readers.  :meth:`format` runs a function
+    generated for the string at its first use (see :meth:`_generate`)."""
+
+    __slots__ = ("_fn", "fields", "parts")
 
     def __init__(self, output: str) -> None:
-        self.parts: list[str | tuple[str, Callable[[Event], Any]]] = []
+        self.parts: list[str | tuple[str, Callable[[Event], Any], str | None]] = []
         self.fields: list[tuple[str, Callable[[Event], Any]]] = []
+        self._fn: Callable[[Event], tuple[str, dict[str, Any]]] | None = None
         pos = 0
         for m in _REF.finditer(output):
             self.parts.append(output[pos : m.start()])
@@ -82,34 +87,50 @@ class Formatter:
             x: Extract = extractor(base, dotted if dotted is not None else arg)
             name = m.group(0)[1:]
             get: Callable[[Event], Any] = x.fn if x.fn is not None else key_getter(x.key or name)
-            self.parts.append((name, get))
+            self.parts.append((name, get, x.key if x.fn is None else None))
             self.fields.append((name, get))
         self.parts.append(output[pos:])
 
     def format(self, ev: Event) -> tuple[str, dict[str, Any]]:
+        """The output line for ``ev`` and the value of each ``%field`` (``output_fields``): a field with
+        no value is ``<NA>`` in the line and None among the values; a value that is not a string, a
+        number or a boolean is given as its text (:func:`render`); a field whose reader fails on a
+        malformed value counts as having none."""
+        fn = self._fn
+        if fn is None:
+            fn = self._fn = self._generate()
+        return fn(ev)
+
+    def _generate(self) -> Callable[[Event], tuple[str, dict[str, Any]]]:
+        """One function for the whole string: a plain key read inline, a derived field by its reader;
+        strings (the usual value) taken as they are, others rendered."""
+        scope: dict[str, Any] = {"_r": render, "_S": _SCALARS}
+        lines = ["def _format(ev):", "    g = ev.get"]
         text: list[str] = []
-        values: dict[str, Any] = {}
-        for p in self.parts:
+        values: dict[str, str] = {}
+        for i, p in enumerate(self.parts):
             if isinstance(p, str):
-                text.append(p)
+                if p:
+                    text.append(repr(p))
                 continue
-            name, get = p
-            try:
-                v = get(ev)
-            except Exception:  # a malformed event value: show it as missing
-                v = None
-            c = v.__class__
-            if c is str:  # (the usual cases first, without render()'s tests)
-                values[name] = v
-                text.append(v)
-            elif v is None:
-                values[name] = None
-                text.append("<NA>")
-            elif c is int:
-                values[name] = v
-                text.append(str(v))
+            name, get, key = p
+            v, t = f"_v{i}", f"_t{i}"
+            if key is not None:
+                lines.append(f"    {v} = g({key!r})")
             else:
-                r = render(v)
-                values[name] = v if isinstance(v, (str, int, float, bool)) else r
-                text.append(r)
-        return "".join(text), values
+                scope[f"_f{i}"] = get
+                lines += ["    try:", f"        {v} = _f{i}(ev)", "    except Exception:"]
+                lines.append(f"        {v} = None")
+            lines.append(
+                f"    {t} = {v} if {v}.__class__ is str else ('<NA>' if {v} is None else "
+                f"(str({v}) if {v}.__class__ is int else _r({v})))"
+            )
+            text.append(t)
+            # (a name given twice keeps its last value, as a dict does)
+            values[name] = f"{v} if {v}.__class__ is str or {v} is None or isinstance({v}, _S) else {t}"
+        fields = ", ".join(f"{name!r}: {code}" for name, code in values.items())
+        joined = " + ".join(text) if text else "''"
+        lines.append(f"    return {joined}, {{{fields}}}")
+        exec(compile("\n".join(lines), "<output>", "exec"), scope)
+        fn: Callable[[Event], tuple[str, dict[str, Any]]] = scope["_format"]
+        return fn

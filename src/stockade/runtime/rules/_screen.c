@@ -1,0 +1,1055 @@
+/*
+ * stockade.runtime.rules._screen — a replay's memo of "this event matches no rule", in C.
+ *
+ * Why C: replaying recorded events, decoding every JSON line into a dict (orjson) costs about 3 µs an
+ * event on this project's machine, already more than the 4 µs an event the replay target allows with the
+ * rules still to run; most events of a real stream repeat the values the rules look at.  This file reads a
+ * line's top-level members without building any Python object and answers from a memo filled by the
+ * Python engine (runtime/rules/screen.py says how the memo stays exact):
+ *
+ *   - learn(line, keys, result) stores what the engine found for the line — no rule (0) or the rules the
+ *     caller numbers ``result`` — under the line's bytes at ``keys``: the event's top-level keys the engine
+ *     read to decide (present or absent: the keys of one evaluation *path*).  An event of the same type
+ *     with the same bytes under those keys follows the same path to the same rules.  A type keeps up to
+ *     MAX_VARIANTS key sets.
+ *   - scan(buffer, pos, max_line, max_learn) walks the complete lines from ``pos``, skips those the memo
+ *     says match nothing, and returns the others for the engine, each with a code: evaluate it, evaluate
+ *     it on a recorder and learn() it, or the number of the rules the memo says it matches (their alerts
+ *     still need the event).  It stops after ``max_learn`` lines to learn, so that what they teach serves
+ *     the lines after them.
+ *   - abstract(key, constants): a numeric key every rule only compares with these integer constants
+ *     (``evt.num = 0``: upstream's never_true) is remembered by where its value falls among them, not by
+ *     its bytes (a canonical JSON integer only; anything else by its bytes).
+ *
+ * A line is answered here only if it is certainly what orjson decodes to a JSON object: ASCII or valid
+ * UTF-8 without escaped surrogates, no control characters in strings, numbers that are finite doubles, at
+ * most MAX_DEPTH deep, a string ``evt.type`` without escapes, keys without escapes, and no key the memo
+ * looks at twice.  Anything else (including a malformed line, which the engine counts) goes to Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define MAX_MEMBERS 128   /* top-level members of a line read here; more: the line goes to Python */
+#define MAX_DEPTH 64      /* nesting read here */
+#define MAX_VARIANTS 16   /* key sets remembered per event type */
+#define MAX_KEYS 64       /* distinct keys over a type's key sets */
+#define KEY_TABLE 128     /* (power of two, > MAX_KEYS) */
+#define MAX_TYPES 4096
+#define MAX_ENTRIES 65536 /* per key set; a full set starts again */
+#define MAX_BYTES (256u << 20) /* all memo bytes; past this the whole memo starts again */
+#define WINDOW 8192       /* look-ups between two reviews of a type's hit rate */
+#define MIN_HITS 0.10     /* a type hitting less often than this in a window is no longer learnt */
+
+/* ---- hashing -------------------------------------------------------------------------------------- */
+static inline uint64_t mix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+/* Four independent lanes over 32-byte blocks, so the multiplications do not wait for each other. */
+static uint64_t hash_bytes(const unsigned char *p, size_t n) {
+    uint64_t a = 0x9e3779b97f4a7c15ULL ^ n, b = 0xbf58476d1ce4e5b9ULL, c = 0x94d049bb133111ebULL,
+             d = 0x2545f4914f6cdd1dULL;
+    while (n >= 32) {
+        uint64_t w[4];
+        memcpy(w, p, 32);
+        a = (a ^ w[0]) * 0x100000001b3ULL;
+        b = (b ^ w[1]) * 0xff51afd7ed558ccdULL;
+        c = (c ^ w[2]) * 0xc4ceb9fe1a85ec53ULL;
+        d = (d ^ w[3]) * 0x9e3779b97f4a7c15ULL;
+        a ^= a >> 29;
+        b ^= b >> 31;
+        c ^= c >> 27;
+        d ^= d >> 33;
+        p += 32;
+        n -= 32;
+    }
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        a = (a ^ w) * 0x100000001b3ULL;
+        a ^= a >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    b = (b ^ w) * 0xff51afd7ed558ccdULL;
+    return mix(a ^ mix(b + c * 3 + d * 5));
+}
+
+/* A key's hash: cheap (keys are short, and a match is confirmed by comparing the text). */
+static inline uint64_t key_hash(const unsigned char *p, size_t n) {
+    uint64_t h = 0, t = 0;
+    if (n >= 8) {
+        memcpy(&h, p, 8);
+        memcpy(&t, p + n - 8, 8);
+    } else {
+        memcpy(&h, p, n);
+    }
+    h = (h * 0x9e3779b97f4a7c15ULL) ^ (t * 0xc4ceb9fe1a85ec53ULL) ^ n;
+    return h ^ (h >> 32);
+}
+
+/* ---- one line's members --------------------------------------------------------------------------- */
+typedef struct {
+    const unsigned char *k; /* key text (between the quotes) */
+    Py_ssize_t klen;
+    uint64_t kh;
+    const unsigned char *v; /* the value's bytes as written */
+    Py_ssize_t vlen;
+} Member;
+
+static const unsigned char *ws(const unsigned char *p, const unsigned char *e) {
+    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
+static int hexval(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* bytes a string's scan stops at: the quote, the backslash, control characters, non-ASCII */
+static unsigned char special[256];
+
+static void init_special(void) {
+    for (int c = 0; c < 256; c++)
+        special[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80;
+}
+
+/* After an opening quote: the closing quote's address, or NULL if the string is not certainly valid.
+ * *esc is set when the string holds an escape. */
+static const unsigned char *string_end(const unsigned char *p, const unsigned char *e, int *esc) {
+    while (p < e) {
+#ifdef __SSE2__
+        /* 16 bytes at a time: the quote, the backslash, and (signed) below 0x20 — control characters and
+         * every byte from 0x80 */
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+        while (p + 16 <= e) {
+            __m128i v = _mm_loadu_si128((const __m128i *)p);
+            int m = _mm_movemask_epi8(
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space)));
+            if (m != 0) {
+                p += __builtin_ctz((unsigned)m);
+                break;
+            }
+            p += 16;
+        }
+#endif
+        while (p < e && !special[*p])
+            p++;
+        if (p >= e)
+            break;
+        unsigned char c = *p;
+        if (c == '"')
+            return p;
+        if (c == '\\') {
+            *esc = 1;
+            if (p + 1 >= e)
+                return NULL;
+            c = p[1];
+            if (c == 'u') {
+                int v = 0;
+                if (p + 6 > e)
+                    return NULL;
+                for (int i = 2; i < 6; i++) {
+                    int h = hexval(p[i]);
+                    if (h < 0)
+                        return NULL;
+                    v = v * 16 + h;
+                }
+                if (v >= 0xD800 && v <= 0xDFFF) /* surrogates: orjson's rules, left to it */
+                    return NULL;
+                p += 6;
+                continue;
+            }
+            if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' && c != 't')
+                return NULL;
+            p += 2;
+            continue;
+        }
+        if (c < 0x20)
+            return NULL;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        /* UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing past U+10FFFF */
+        if (c >= 0xC2 && c <= 0xDF) {
+            if (p + 1 >= e || (p[1] & 0xC0) != 0x80)
+                return NULL;
+            p += 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            unsigned char lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+            if (p + 2 >= e || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80)
+                return NULL;
+            p += 3;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            unsigned char lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+            if (p + 3 >= e || p[1] < lo || p[1] > hi || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+                return NULL;
+            p += 4;
+        } else {
+            return NULL;
+        }
+    }
+    return NULL;
+}
+
+/* A JSON number (RFC 8259 section 6) orjson reads as a finite value: at most 32 characters, an exponent
+ * of at most two digits.  Returns its end or NULL. */
+static const unsigned char *number_end(const unsigned char *p, const unsigned char *e) {
+    const unsigned char *s = p;
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e)
+        return NULL;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return NULL;
+    }
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || *p < '0' || *p > '9')
+            return NULL;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        const unsigned char *d = p;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        if (p == d || p - d > 2)
+            return NULL;
+    }
+    if (p - s > 32)
+        return NULL;
+    return p;
+}
+
+static const unsigned char *value_end(const unsigned char *p, const unsigned char *e, int depth);
+
+static const unsigned char *container_end(const unsigned char *p, const unsigned char *e, int depth) {
+    unsigned char close = *p == '{' ? '}' : ']';
+    int object = *p == '{';
+    if (depth >= MAX_DEPTH)
+        return NULL;
+    p = ws(p + 1, e);
+    if (p < e && *p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            int esc = 0;
+            if (p >= e || *p != '"')
+                return NULL;
+            p = string_end(p + 1, e, &esc);
+            if (p == NULL)
+                return NULL;
+            p = ws(p + 1, e);
+            if (p >= e || *p != ':')
+                return NULL;
+            p = ws(p + 1, e);
+        }
+        p = value_end(p, e, depth + 1);
+        if (p == NULL)
+            return NULL;
+        p = ws(p, e);
+        if (p >= e)
+            return NULL;
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = ws(p + 1, e);
+    }
+}
+
+static const unsigned char *value_end(const unsigned char *p, const unsigned char *e, int depth) {
+    if (p >= e)
+        return NULL;
+    switch (*p) {
+    case '"': {
+        int esc = 0;
+        const unsigned char *q = string_end(p + 1, e, &esc);
+        return q == NULL ? NULL : q + 1;
+    }
+    case '{':
+    case '[':
+        return container_end(p, e, depth);
+    case 't':
+        return e - p >= 4 && memcmp(p, "true", 4) == 0 ? p + 4 : NULL;
+    case 'f':
+        return e - p >= 5 && memcmp(p, "false", 5) == 0 ? p + 5 : NULL;
+    case 'n':
+        return e - p >= 4 && memcmp(p, "null", 4) == 0 ? p + 4 : NULL;
+    default:
+        return number_end(p, e);
+    }
+}
+
+/* The top-level members of the line [p, e) (without its newline); -1 if the line is not certainly a
+ * JSON object read here. */
+static Py_ssize_t members(const unsigned char *p, const unsigned char *e, Member *out) {
+    Py_ssize_t n = 0;
+    p = ws(p, e);
+    if (p >= e || *p != '{')
+        return -1;
+    p = ws(p + 1, e);
+    if (p < e && *p == '}') {
+        p = ws(p + 1, e);
+        return p == e ? 0 : -1;
+    }
+    for (;;) {
+        int esc = 0;
+        if (p >= e || *p != '"' || n >= MAX_MEMBERS)
+            return -1;
+        const unsigned char *k = p + 1;
+        p = string_end(k, e, &esc);
+        if (p == NULL || esc) /* (a key with an escape may be another key's text once decoded) */
+            return -1;
+        out[n].k = k;
+        out[n].klen = p - k;
+        out[n].kh = key_hash(k, (size_t)(p - k));
+        p = ws(p + 1, e);
+        if (p >= e || *p != ':')
+            return -1;
+        p = ws(p + 1, e);
+        const unsigned char *v = p;
+        p = value_end(p, e, 1);
+        if (p == NULL)
+            return -1;
+        out[n].v = v;
+        out[n].vlen = p - v;
+        n++;
+        p = ws(p, e);
+        if (p >= e)
+            return -1;
+        if (*p == '}') {
+            p = ws(p + 1, e);
+            return p == e ? n : -1;
+        }
+        if (*p != ',')
+            return -1;
+        p = ws(p + 1, e);
+    }
+}
+
+/* ---- the memo ------------------------------------------------------------------------------------- */
+typedef struct {
+    unsigned char *name;
+    Py_ssize_t len;
+    uint64_t h;
+    int64_t *consts; /* abstract(): sorted constants, or NULL */
+    Py_ssize_t nconsts;
+} Key;
+
+typedef struct {
+    uint64_t h;
+    uint32_t off, len; /* in the variant's arena; len 0: an empty slot */
+    uint32_t result;   /* learn()'s result: 0 no rule matched, else the caller's number for the rules */
+} Entry;
+
+typedef struct {
+    int nkeys;
+    int keys[MAX_KEYS];    /* indexes into the type's keys, in learn()'s order */
+    Entry *table;          /* open addressing, cap slots */
+    Py_ssize_t cap, count;
+    unsigned char *arena;
+    Py_ssize_t used, size;
+    long long hits;
+} Variant;
+
+typedef struct {
+    unsigned char *name;
+    Py_ssize_t len;
+    uint64_t h;
+    Key keys[MAX_KEYS];
+    int nkeys;
+    int slots[KEY_TABLE]; /* key hash table: index + 1, 0 empty */
+    Variant *variants[MAX_VARIANTS];
+    int nvariants;
+    int off;              /* hit too rarely: lines go to Python unlearnt */
+    long long looked, hit, window_looked, window_hit;
+} Type;
+
+typedef struct {
+    PyObject_HEAD
+    Type **types;  /* open addressing on the type's hash, MAX_TYPES * 2 slots */
+    Py_ssize_t ntypes;
+    PyObject *abstract; /* dict: key (str) -> tuple of int */
+    size_t bytes;       /* arena bytes over all variants */
+    long long skipped, passed, known, learnt, resets;
+    /* scratch */
+    Member m[MAX_MEMBERS];
+    const unsigned char *vals[MAX_KEYS];
+    Py_ssize_t vlens[MAX_KEYS];
+    uint64_t vh[MAX_KEYS];      /* per key, the hash of its part of a memo key ... */
+    uint64_t vh_line[MAX_KEYS]; /* ... valid when this is line_no */
+    uint64_t line_no;
+    uint32_t places[MAX_KEYS];  /* per key with constants and a canonical integer: its place + 1, else 0 */
+    unsigned char *blob;
+    Py_ssize_t blobcap;
+} Screen;
+
+#define TYPE_SLOTS (MAX_TYPES * 2)
+
+static void variant_clear(Screen *s, Variant *v) {
+    s->bytes -= (size_t)v->size;
+    PyMem_Free(v->table);
+    PyMem_Free(v->arena);
+    v->table = NULL;
+    v->arena = NULL;
+    v->cap = v->count = v->used = v->size = 0;
+}
+
+static void type_free(Screen *s, Type *t) {
+    for (int i = 0; i < t->nvariants; i++) {
+        variant_clear(s, t->variants[i]);
+        PyMem_Free(t->variants[i]);
+    }
+    for (int i = 0; i < t->nkeys; i++) {
+        PyMem_Free(t->keys[i].name);
+        PyMem_Free(t->keys[i].consts);
+    }
+    PyMem_Free(t->name);
+    PyMem_Free(t);
+}
+
+static void reset_all(Screen *s) {
+    for (Py_ssize_t i = 0; i < TYPE_SLOTS; i++)
+        if (s->types[i] != NULL)
+            for (int j = 0; j < s->types[i]->nvariants; j++)
+                variant_clear(s, s->types[i]->variants[j]);
+    s->resets++;
+}
+
+static Type *find_type(Screen *s, const unsigned char *name, Py_ssize_t len, int create) {
+    uint64_t h = hash_bytes(name, (size_t)len);
+    Py_ssize_t i = (Py_ssize_t)(h & (TYPE_SLOTS - 1));
+    for (;;) {
+        Type *t = s->types[i];
+        if (t == NULL)
+            break;
+        if (t->h == h && t->len == len && memcmp(t->name, name, (size_t)len) == 0)
+            return t;
+        i = (i + 1) & (TYPE_SLOTS - 1);
+    }
+    if (!create || s->ntypes >= MAX_TYPES)
+        return NULL;
+    Type *t = PyMem_Calloc(1, sizeof(Type));
+    if (t == NULL)
+        return NULL;
+    t->name = PyMem_Malloc((size_t)len + 1);
+    if (t->name == NULL) {
+        PyMem_Free(t);
+        return NULL;
+    }
+    memcpy(t->name, name, (size_t)len);
+    t->len = len;
+    t->h = h;
+    s->types[i] = t;
+    s->ntypes++;
+    return t;
+}
+
+static int find_key(Type *t, const unsigned char *k, Py_ssize_t len, uint64_t h) {
+    int i = (int)(h & (KEY_TABLE - 1));
+    for (;;) {
+        int j = t->slots[i];
+        if (j == 0)
+            return -1;
+        Key *key = &t->keys[j - 1];
+        if (key->h == h && key->len == len && memcmp(key->name, k, (size_t)len) == 0)
+            return j - 1;
+        i = (i + 1) & (KEY_TABLE - 1);
+    }
+}
+
+/* The index of key ``k`` in ``t`` (added if new, with its abstraction); -1 when full or out of memory. */
+static int add_key(Screen *s, Type *t, PyObject *name) {
+    Py_ssize_t len;
+    const char *k = PyUnicode_AsUTF8AndSize(name, &len);
+    if (k == NULL)
+        return -2;
+    uint64_t h = key_hash((const unsigned char *)k, (size_t)len);
+    int j = find_key(t, (const unsigned char *)k, len, h);
+    if (j >= 0)
+        return j;
+    if (t->nkeys >= MAX_KEYS)
+        return -1;
+    Key *key = &t->keys[t->nkeys];
+    memset(key, 0, sizeof(Key));
+    key->name = PyMem_Malloc((size_t)len + 1);
+    if (key->name == NULL)
+        return -1;
+    memcpy(key->name, k, (size_t)len);
+    key->len = len;
+    key->h = h;
+    PyObject *consts = PyDict_GetItemWithError(s->abstract, name);
+    if (consts == NULL && PyErr_Occurred())
+        return -2;
+    if (consts != NULL) {
+        Py_ssize_t n = PyTuple_GET_SIZE(consts);
+        key->consts = PyMem_Malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
+        if (key->consts == NULL) {
+            PyMem_Free(key->name);
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < n; i++)
+            key->consts[i] = PyLong_AsLongLong(PyTuple_GET_ITEM(consts, i));
+        key->nconsts = n;
+    }
+    int i = (int)(h & (KEY_TABLE - 1));
+    while (t->slots[i] != 0)
+        i = (i + 1) & (KEY_TABLE - 1);
+    t->slots[i] = t->nkeys + 1;
+    return t->nkeys++;
+}
+
+/* A canonical JSON integer of at most 18 digits: its value in *out. */
+static int canonical_int(const unsigned char *p, Py_ssize_t n, int64_t *out) {
+    int neg = 0;
+    if (n > 0 && *p == '-') {
+        neg = 1;
+        p++;
+        n--;
+    }
+    if (n < 1 || n > 18 || (n > 1 && *p == '0'))
+        return 0;
+    int64_t v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return 0;
+        v = v * 10 + (p[i] - '0');
+    }
+    *out = neg ? -v : v;
+    return 1;
+}
+
+static int grow_blob(Screen *s, Py_ssize_t need) {
+    if (need <= s->blobcap)
+        return 0;
+    Py_ssize_t cap = s->blobcap ? s->blobcap : 4096;
+    while (cap < need)
+        cap *= 2;
+    unsigned char *b = PyMem_Realloc(s->blob, (size_t)cap);
+    if (b == NULL)
+        return -1;
+    s->blob = b;
+    s->blobcap = cap;
+    return 0;
+}
+
+/* The memo key of variant ``v`` for the values in s->vals, into s->blob; its length, -1 on no memory.
+ * Per key: 0 (absent) | 1 + the value's place among the abstraction's constants | 2 + length + bytes. */
+static Py_ssize_t blob_of(Screen *s, Variant *v) {
+    Py_ssize_t need = 0;
+    for (int i = 0; i < v->nkeys; i++)
+        need += 5 + s->vlens[v->keys[i]];
+    if (grow_blob(s, need) < 0)
+        return -1;
+    unsigned char *b = s->blob;
+    for (int i = 0; i < v->nkeys; i++) {
+        int k = v->keys[i];
+        if (s->vals[k] == NULL) {
+            *b++ = 0;
+        } else if (s->places[k]) {
+            *b++ = 1;
+            memcpy(b, &s->places[k], 4);
+            b += 4;
+        } else {
+            uint32_t l32 = (uint32_t)s->vlens[k];
+            *b++ = 2;
+            memcpy(b, &l32, 4);
+            b += 4;
+            memcpy(b, s->vals[k], (size_t)s->vlens[k]);
+            b += s->vlens[k];
+        }
+    }
+    return b - s->blob;
+}
+
+/* Whether the stored memo key [b, b + len) is variant v's key of the values in s->vals (blob_of's
+ * layout, compared without building it). */
+static int blob_equal(Screen *s, Variant *v, const unsigned char *b, Py_ssize_t len) {
+    const unsigned char *e = b + len;
+    for (int i = 0; i < v->nkeys; i++) {
+        int k = v->keys[i];
+        if (b >= e)
+            return 0;
+        if (s->vals[k] == NULL) {
+            if (*b++ != 0)
+                return 0;
+        } else if (s->places[k]) {
+            if (e - b < 5 || *b != 1 || memcmp(b + 1, &s->places[k], 4) != 0)
+                return 0;
+            b += 5;
+        } else {
+            uint32_t l32 = (uint32_t)s->vlens[k];
+            if (e - b < 5 || *b != 2 || memcmp(b + 1, &l32, 4) != 0 || e - b - 5 < (Py_ssize_t)l32 ||
+                memcmp(b + 5, s->vals[k], l32) != 0)
+                return 0;
+            b += 5 + l32;
+        }
+    }
+    return b == e;
+}
+
+/* Key k's part of a memo key's hash, computed at its first use for the line. */
+static inline uint64_t value_hash(Screen *s, int k) {
+    if (s->vh_line[k] != s->line_no) {
+        s->vh_line[k] = s->line_no;
+        s->vh[k] = s->vals[k] == NULL ? 0x51ed270b27e8bd2bULL
+                   : s->places[k]     ? mix(0x7a3b9c1d00000000ULL + s->places[k])
+                                      : hash_bytes(s->vals[k], (size_t)s->vlens[k]);
+    }
+    return s->vh[k];
+}
+
+static uint64_t variant_hash(Screen *s, Variant *v) {
+    uint64_t h = 0x2545f4914f6cdd1dULL;
+    for (int i = 0; i < v->nkeys; i++) {
+        h = (h ^ value_hash(s, v->keys[i])) * 0x9e3779b97f4a7c15ULL;
+        h = (h << 31) | (h >> 33);
+    }
+    return mix(h);
+}
+
+/* The entry of variant v for the values in s->vals, or NULL. */
+static Entry *variant_find(Screen *s, Variant *v, uint64_t h) {
+    if (v->cap == 0)
+        return NULL;
+    Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)(v->cap - 1));
+    for (;;) {
+        Entry *en = &v->table[i];
+        if (en->len == 0)
+            return NULL;
+        if (en->h == h && blob_equal(s, v, v->arena + en->off, en->len))
+            return en;
+        i = (i + 1) & (v->cap - 1);
+    }
+}
+
+static int variant_add(Screen *s, Variant *v, const unsigned char *blob, Py_ssize_t len, uint64_t h,
+                       uint32_t result) {
+    if (len <= 0 || len > 0x7fffffff)
+        return 0;
+    if (s->bytes + (size_t)len > MAX_BYTES)
+        reset_all(s);
+    if (v->count >= MAX_ENTRIES)
+        variant_clear(s, v);
+    if (v->count * 2 >= v->cap) {
+        Py_ssize_t cap = v->cap ? v->cap * 2 : 64;
+        Entry *table = PyMem_Calloc((size_t)cap, sizeof(Entry));
+        if (table == NULL)
+            return -1;
+        for (Py_ssize_t i = 0; i < v->cap; i++) {
+            Entry *en = &v->table[i];
+            if (en->len == 0)
+                continue;
+            Py_ssize_t j = (Py_ssize_t)(en->h & (uint64_t)(cap - 1));
+            while (table[j].len != 0)
+                j = (j + 1) & (cap - 1);
+            table[j] = *en;
+        }
+        PyMem_Free(v->table);
+        v->table = table;
+        v->cap = cap;
+    }
+    if (v->used + len > v->size) {
+        Py_ssize_t size = v->size ? v->size : 16384;
+        while (size < v->used + len)
+            size *= 2;
+        unsigned char *a = PyMem_Realloc(v->arena, (size_t)size);
+        if (a == NULL)
+            return -1;
+        s->bytes += (size_t)(size - v->size);
+        v->arena = a;
+        v->size = size;
+    }
+    Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)(v->cap - 1));
+    while (v->table[i].len != 0)
+        i = (i + 1) & (v->cap - 1);
+    memcpy(v->arena + v->used, blob, (size_t)len);
+    v->table[i].h = h;
+    v->table[i].off = (uint32_t)v->used;
+    v->table[i].len = (uint32_t)len;
+    v->table[i].result = result;
+    v->used += len;
+    v->count++;
+    return 1;
+}
+
+/* Reads the line [p, e): its type (NULL if the line is not read here) with s->vals set to the values of
+ * the type's keys. */
+static Type *read_line(Screen *s, const unsigned char *p, const unsigned char *e, int create) {
+    Py_ssize_t n = members(p, e, s->m);
+    if (n <= 0)
+        return NULL;
+    static const unsigned char evt_type[] = "evt.type";
+    static uint64_t evt_type_h = 0;
+    if (evt_type_h == 0)
+        evt_type_h = key_hash(evt_type, 8);
+    const unsigned char *tn = NULL;
+    Py_ssize_t tl = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Member *m = &s->m[i];
+        if (m->kh == evt_type_h && m->klen == 8 && memcmp(m->k, evt_type, 8) == 0) {
+            if (tn != NULL || m->vlen < 2 || m->v[0] != '"')
+                return NULL;
+            tn = m->v + 1;
+            tl = m->vlen - 2;
+            if (memchr(tn, '\\', (size_t)tl) != NULL)
+                return NULL;
+        }
+    }
+    if (tn == NULL)
+        return NULL;
+    Type *t = find_type(s, tn, tl, create);
+    if (t == NULL)
+        return NULL;
+    for (int k = 0; k < t->nkeys; k++)
+        s->vals[k] = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Member *m = &s->m[i];
+        int k = find_key(t, m->k, m->klen, m->kh);
+        if (k < 0)
+            continue;
+        if (s->vals[k] != NULL) /* a key written twice */
+            return NULL;
+        s->vals[k] = m->v;
+        s->vlens[k] = m->vlen;
+    }
+    for (int k = 0; k < t->nkeys; k++) {
+        Key *key = &t->keys[k];
+        int64_t n;
+        s->places[k] = 0;
+        if (s->vals[k] != NULL && key->consts != NULL && canonical_int(s->vals[k], s->vlens[k], &n)) {
+            Py_ssize_t lo = 0, hi = key->nconsts; /* place: 2 * (constants below n) + (n is one) + 1 */
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) / 2;
+                if (key->consts[mid] < n)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            s->places[k] = (uint32_t)(2 * lo + (lo < key->nconsts && key->consts[lo] == n) + 1);
+        }
+    }
+    s->line_no++; /* (value_hash() computes this line's hashes afresh) */
+    return t;
+}
+
+/* What the memo says of the line [p, e): 1 it matches nothing; 2 + n it matches learn()'s result n;
+ * 0 it does not know (learn it); -1 the line is not read here or its type is not learnt; -2 no memory. */
+static long answer(Screen *s, const unsigned char *p, const unsigned char *e) {
+    Type *t = read_line(s, p, e, 1);
+    if (t == NULL || t->off)
+        return -1;
+    for (int i = 0; i < t->nvariants; i++) {
+        Variant *v = t->variants[i];
+        if (v->count == 0)
+            continue;
+        Entry *en = variant_find(s, v, variant_hash(s, v));
+        if (en != NULL) {
+            v->hits++;
+            if (i > 0 && v->hits > t->variants[i - 1]->hits) { /* the most useful key sets first */
+                t->variants[i] = t->variants[i - 1];
+                t->variants[i - 1] = v;
+            }
+            t->looked++;
+            t->hit++;
+            t->window_hit++;
+            t->window_looked++;
+            return en->result == 0 ? 1 : 2 + (long)en->result;
+        }
+    }
+    t->looked++;
+    if (++t->window_looked >= WINDOW) {
+        if (t->window_hit < MIN_HITS * WINDOW)
+            t->off = 1;
+        t->window_looked = t->window_hit = 0;
+    }
+    return 0;
+}
+
+/* ---- Python interface ----------------------------------------------------------------------------- */
+static PyObject *Screen_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
+    Screen *s = (Screen *)type->tp_alloc(type, 0);
+    if (s == NULL)
+        return NULL;
+    s->types = PyMem_Calloc(TYPE_SLOTS, sizeof(Type *));
+    s->abstract = PyDict_New();
+    if (s->types == NULL || s->abstract == NULL) {
+        Py_DECREF(s);
+        return PyErr_NoMemory();
+    }
+    return (PyObject *)s;
+}
+
+static void Screen_dealloc(Screen *s) {
+    if (s->types != NULL) {
+        for (Py_ssize_t i = 0; i < TYPE_SLOTS; i++)
+            if (s->types[i] != NULL)
+                type_free(s, s->types[i]);
+        PyMem_Free(s->types);
+    }
+    Py_XDECREF(s->abstract);
+    PyMem_Free(s->blob);
+    Py_TYPE(s)->tp_free((PyObject *)s);
+}
+
+static PyObject *Screen_abstract(Screen *s, PyObject *args) {
+    PyObject *key, *consts;
+    if (!PyArg_ParseTuple(args, "UO!:abstract", &key, &PyTuple_Type, &consts))
+        return NULL;
+    if (s->ntypes > 0) {
+        PyErr_SetString(PyExc_RuntimeError, "abstract() must come before the first line");
+        return NULL;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(consts);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *c = PyTuple_GET_ITEM(consts, i);
+        int overflow = 0;
+        if (!PyLong_CheckExact(c)) {
+            PyErr_SetString(PyExc_TypeError, "constants must be ints");
+            return NULL;
+        }
+        long long v = PyLong_AsLongLongAndOverflow(c, &overflow);
+        if (overflow || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            PyErr_SetString(PyExc_ValueError, "constants must fit 64 bits");
+            return NULL;
+        }
+        if (i > 0 && PyLong_AsLongLong(PyTuple_GET_ITEM(consts, i - 1)) >= v) {
+            PyErr_SetString(PyExc_ValueError, "constants must be sorted and distinct");
+            return NULL;
+        }
+    }
+    if (PyDict_SetItem(s->abstract, key, consts) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines): items is a flat list of (line
+ * number from 0, start, stop, code) for the complete lines from pos the memo does not answer as matching
+ * nothing (and those longer than max_line bytes with their newline); code is 0: evaluate, 1: evaluate and
+ * learn, n >= 2: the line matches learn()'s result n - 1.  The scan stops after max_learn lines to learn
+ * (so that what they teach serves the lines after them) or at the last complete line; end is where it
+ * stopped, lines the count of lines read. */
+static PyObject *Screen_scan(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t pos, max_line, max_learn;
+    if (!PyArg_ParseTuple(args, "y*nnn:scan", &buf, &pos, &max_line, &max_learn))
+        return NULL;
+    PyObject *items = PyList_New(0);
+    if (items == NULL) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const unsigned char *base = buf.buf, *end = base + buf.len;
+    const unsigned char *p = base + (pos < 0 ? 0 : pos > buf.len ? buf.len : pos);
+    Py_ssize_t line = 0, skipped = 0, learning = 0;
+    for (;;) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
+        if (nl == NULL)
+            break;
+        long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl);
+        if (a == -2) {
+            Py_DECREF(items);
+            PyBuffer_Release(&buf);
+            return PyErr_NoMemory();
+        }
+        if (a == 1) {
+            skipped++;
+        } else {
+            s->known += a >= 2;
+            PyObject *t[4] = {PyLong_FromSsize_t(line), PyLong_FromSsize_t(p - base),
+                              PyLong_FromSsize_t(nl + 1 - base), PyLong_FromLong(a < 0 ? 0 : a == 0 ? 1 : a - 1)};
+            int bad = 0;
+            for (int i = 0; i < 4; i++) {
+                if (t[i] == NULL || (!bad && PyList_Append(items, t[i]) < 0))
+                    bad = 1;
+                Py_XDECREF(t[i]);
+            }
+            if (bad) {
+                Py_DECREF(items);
+                PyBuffer_Release(&buf);
+                return NULL;
+            }
+        }
+        line++;
+        p = nl + 1;
+        if (a == 0 && ++learning >= max_learn) /* (learnt before the lines that follow are read) */
+            break;
+    }
+    s->skipped += skipped;
+    s->passed += PyList_GET_SIZE(items) / 4;
+    Py_ssize_t stop = p - base;
+    PyBuffer_Release(&buf);
+    return Py_BuildValue("(Nnnn)", items, skipped, stop, line);
+}
+
+/* learn(line, keys, result) -> bool: remember that an event with line's values under keys (a tuple of
+ * str, in one order per key set) matches the rules the caller numbers ``result`` (0: none).  False when
+ * the line is not read here, the memo is full, or it knew already. */
+static PyObject *Screen_learn(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    PyObject *keys;
+    unsigned int number;
+    if (!PyArg_ParseTuple(args, "y*O!I:learn", &buf, &PyTuple_Type, &keys, &number))
+        return NULL;
+    const unsigned char *p = buf.buf, *e = p + buf.len;
+    while (e > p && (e[-1] == '\n'))
+        e--;
+    PyObject *result = Py_False;
+    Type *t = read_line(s, p, e, 1);
+    Py_ssize_t nk = PyTuple_GET_SIZE(keys);
+    if (t == NULL || t->off || nk > MAX_KEYS)
+        goto done;
+    int idx[MAX_KEYS];
+    for (Py_ssize_t i = 0; i < nk; i++) {
+        PyObject *k = PyTuple_GET_ITEM(keys, i);
+        if (!PyUnicode_Check(k)) {
+            PyErr_SetString(PyExc_TypeError, "keys must be str");
+            result = NULL;
+            goto done;
+        }
+        idx[i] = add_key(s, t, k);
+        if (idx[i] == -2) {
+            result = NULL;
+            goto done;
+        }
+        if (idx[i] < 0)
+            goto done;
+    }
+    if (read_line(s, p, e, 0) != t) /* the values of the keys just added too (NULL: a key twice) */
+        goto done;
+    Variant *v = NULL;
+    for (int i = 0; i < t->nvariants && v == NULL; i++) {
+        Variant *c = t->variants[i];
+        if (c->nkeys == nk && memcmp(c->keys, idx, sizeof(int) * (size_t)nk) == 0)
+            v = c;
+    }
+    if (v == NULL) {
+        if (t->nvariants >= MAX_VARIANTS)
+            goto done;
+        v = PyMem_Calloc(1, sizeof(Variant));
+        if (v == NULL) {
+            result = PyErr_NoMemory();
+            goto done;
+        }
+        v->nkeys = (int)nk;
+        memcpy(v->keys, idx, sizeof(int) * (size_t)nk);
+        t->variants[t->nvariants++] = v;
+    }
+    uint64_t h = variant_hash(s, v);
+    if (variant_find(s, v, h) == NULL) {
+        Py_ssize_t len = blob_of(s, v);
+        if (len < 0) {
+            result = PyErr_NoMemory();
+            goto done;
+        }
+        int r = variant_add(s, v, s->blob, len, h, number);
+        if (r < 0) {
+            result = PyErr_NoMemory();
+            goto done;
+        }
+        if (r > 0) {
+            s->learnt++;
+            result = Py_True;
+        }
+    }
+done:
+    PyBuffer_Release(&buf);
+    Py_XINCREF(result);
+    return result;
+}
+
+static PyObject *Screen_stats(Screen *s, PyObject *unused) {
+    PyObject *types = PyDict_New();
+    if (types == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < TYPE_SLOTS; i++) {
+        Type *t = s->types[i];
+        if (t == NULL)
+            continue;
+        Py_ssize_t entries = 0;
+        for (int j = 0; j < t->nvariants; j++)
+            entries += t->variants[j]->count;
+        PyObject *v = Py_BuildValue("{sLsLsnsnsO}", "looked", t->looked, "hits", t->hit, "key_sets",
+                                    (Py_ssize_t)t->nvariants, "entries", entries, "off",
+                                    t->off ? Py_True : Py_False);
+        PyObject *name = PyUnicode_DecodeUTF8((const char *)t->name, t->len, "replace");
+        if (v == NULL || name == NULL || PyDict_SetItem(types, name, v) < 0) {
+            Py_XDECREF(v);
+            Py_XDECREF(name);
+            Py_DECREF(types);
+            return NULL;
+        }
+        Py_DECREF(v);
+        Py_DECREF(name);
+    }
+    return Py_BuildValue("{sLsLsLsLsLsnsN}", "skipped", s->skipped, "passed", s->passed, "known", s->known,
+                         "learnt", s->learnt, "resets", s->resets, "bytes", (Py_ssize_t)s->bytes, "types", types);
+}
+
+static PyMethodDef Screen_methods[] = {
+    {"abstract", (PyCFunction)Screen_abstract, METH_VARARGS, "abstract(key, constants): see the module."},
+    {"scan", (PyCFunction)Screen_scan, METH_VARARGS, "scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines)."},
+    {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, result) -> bool."},
+    {"stats", (PyCFunction)Screen_stats, METH_NOARGS, "stats() -> dict of counters."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ScreenType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "stockade.runtime.rules._screen.Screen",
+    .tp_basicsize = sizeof(Screen),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "A replay's memo of events that match no rule (see the module).",
+    .tp_new = Screen_new,
+    .tp_dealloc = (destructor)Screen_dealloc,
+    .tp_methods = Screen_methods,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_screen", "A replay's memo of events that match no rule.",
+                                    -1, NULL};
+
+PyMODINIT_FUNC PyInit__screen(void) {
+    init_special();
+    if (PyType_Ready(&ScreenType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&ScreenType);
+    if (PyModule_AddObject(m, "Screen", (PyObject *)&ScreenType) < 0) {
+        Py_DECREF(&ScreenType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -1,0 +1,13 @@
+"""Types of the C module built from ``_screen.c`` (see that file)."""
+
+from typing import Any
+
+_Bytes = bytes | bytearray | memoryview
+
+class Screen:
+    def abstract(self, key: str, constants: tuple[int, ...], /) -> None: ...
+    def scan(
+        self, buffer: _Bytes, pos: int, max_line: int, max_learn: int, /
+    ) -> tuple[list[int], int, int, int]: ...
+    def learn(self, line: _Bytes, keys: tuple[str, ...], result: int, /) -> bool: ...
+    def stats(self) -> dict[str, Any]: ...
