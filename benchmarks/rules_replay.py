@@ -3,13 +3,14 @@
 A realistic syscall mix (opens of libraries, configs, /proc, a few writes below /etc and sensitive reads;
 process spawns of shells and tools on the host and in containers; connects; unlink/rename/mkdir/chmod/
 symlink/setuid/ptrace/dup/socket/memfd; and events no rule names) is written as JSON lines, then read
-back four ways in the same run: a bare decode loop (the floor: ``orjson.loads`` of every line), decode +
-``Engine.match`` (the replay hot path), the same with the engine's value index turned off (what it
-gains), and decode + match + alert formatting.  Each is timed several times;
-the median is reported, with the ratio to the floor.  Last, the command users run, ``stockade runtime
-replay FILE --rules … -q`` with its JSON alerts to /dev/null, is timed as a whole process on the same
-file, and once on a one-event file: the difference is its replay time without the start-up (imports,
-loading and compiling the rules), from which its steady rate.
+back five ways in the same run: a bare decode loop (the floor: ``orjson.loads`` of every line), decode +
+``Engine.match``, the same with the engine's value index turned off (what it gains), decode + match +
+alert formatting, and the replay the command runs (``replay_stream``: blocks read through the C memo of
+:mod:`stockade.runtime.rules.screen`, alerts formatted, a fresh engine and memo each run).  Each is timed
+several times; the median is reported, with the ratio to the floor.  Last, the command users run,
+``stockade runtime replay FILE --rules … -q`` with its JSON alerts to /dev/null, is timed as a whole
+process on the same file, and once on a one-event file: the difference is its replay time without the
+start-up (imports, loading and compiling the rules), from which its steady rate.
 
     .venv/bin/python benchmarks/rules_replay.py [--events 1000000] [--runs 5] [--rule-matching first|all]
 """
@@ -30,6 +31,7 @@ import benchenv
 import orjson
 
 from stockade.runtime.rules.engine import Engine
+from stockade.runtime.rules.replay import ReplayStats, replay_stream
 from stockade.runtime.rules.ruleset import load_ruleset
 
 RULES = Path(__file__).resolve().parents[2] / "shared" / "rules" / "falco"
@@ -226,10 +228,17 @@ def main() -> int:
             for line in data:
                 engine.alerts(loads(line))
 
+        def replay_memo() -> None:  # what the command runs: the file read by blocks, through the memo
+            fresh = Engine(rs, rule_matching=a.rule_matching, hostname="bench")
+            with open(path, "rb") as fh:
+                for _alert in replay_stream(fresh, fh, ReplayStats()):
+                    pass
+
         rows = []
         for label, fn in (("decode only (floor)", floor), ("decode + match", replay_match),
                           ("decode + match, no index", replay_plain),
-                          ("decode + match + format", replay_alerts)):  # fmt: skip
+                          ("decode + match + format", replay_alerts),
+                          ("memo replay + format", replay_memo)):  # fmt: skip
             times = [timed(fn) for _ in range(a.runs)]
             rows.append((label, statistics.median(times), times))
         base = rows[0][1]

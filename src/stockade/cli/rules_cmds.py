@@ -154,9 +154,8 @@ def replay_cmd(
         with _progress(events, stats, show) as tick:
             alerts = replay_stream(engine, events, stats, tick)
             if fmt == "json":
-                dumps, newline = orjson.dumps, orjson.OPT_APPEND_NEWLINE
                 for alert in alerts:
-                    out.write(dumps(alert.to_dict(), option=newline))
+                    out.write(alert.to_json())
             else:
                 for alert in alerts:
                     out.write(alert.line().encode() + b"\n")

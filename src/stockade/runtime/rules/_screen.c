@@ -7,15 +7,16 @@
  * line's top-level members without building any Python object and answers from a memo filled by the
  * Python engine (runtime/rules/screen.py says how the memo stays exact):
  *
- *   - learn(line, keys, result) stores what the engine found for the line — no rule (0) or the rules the
- *     caller numbers ``result`` — under the line's bytes at ``keys``: the event's top-level keys the engine
- *     read to decide (present or absent: the keys of one evaluation *path*).  An event of the same type
- *     with the same bytes under those keys follows the same path to the same rules.  A type keeps up to
- *     MAX_VARIANTS key sets.
+ *   - learn(line, keys, number) stores what the engine found for the line — no rule (0) or the rules the
+ *     caller numbers ``number`` — under the line's bytes at ``keys``: the event's top-level keys the
+ *     engine read to decide (present or absent: the keys of one evaluation *path*).  An event of the same
+ *     type with the same bytes under those keys follows the same path to the same rules.  A type keeps up
+ *     to MAX_VARIANTS key sets.  learn(line, keys, number, of) does the same for the outputs of the rules
+ *     numbered ``of``: the keys their formatting read, and the caller's number for the texts it made.
  *   - scan(buffer, pos, max_line, max_learn) walks the complete lines from ``pos``, skips those the memo
  *     says match nothing, and returns the others for the engine, each with a code: evaluate it, evaluate
- *     it on a recorder and learn() it, or the number of the rules the memo says it matches (their alerts
- *     still need the event).  It stops after ``max_learn`` lines to learn, so that what they teach serves
+ *     it on a recorder and learn() it, or the number of the rules the memo says it matches with the
+ *     number of their outputs (if known) and the event's evt.time — all an alert needs.  It stops after ``max_learn`` lines to learn, so that what they teach serves
  *     the lines after them.
  *   - abstract(key, constants): a numeric key every rule only compares with these integer constants
  *     (``evt.num = 0``: upstream's never_true) is remembered by where its value falls among them, not by
@@ -404,6 +405,7 @@ typedef struct {
     long long skipped, passed, known, learnt, resets;
     /* scratch */
     Member m[MAX_MEMBERS];
+    Py_ssize_t nm; /* the members of the line read last */
     const unsigned char *vals[MAX_KEYS];
     Py_ssize_t vlens[MAX_KEYS];
     uint64_t vh[MAX_KEYS];      /* per key, the hash of its part of a memo key ... */
@@ -468,6 +470,7 @@ static Type *find_type(Screen *s, const unsigned char *name, Py_ssize_t len, int
         return NULL;
     }
     memcpy(t->name, name, (size_t)len);
+    t->name[len] = 0;
     t->len = len;
     t->h = h;
     s->types[i] = t;
@@ -529,7 +532,8 @@ static int add_key(Screen *s, Type *t, PyObject *name) {
     return t->nkeys++;
 }
 
-/* A canonical JSON integer of at most 18 digits: its value in *out. */
+/* A canonical JSON integer (no fraction, no exponent, no leading zero) that fits 64 bits: its value in
+ * *out. */
 static int canonical_int(const unsigned char *p, Py_ssize_t n, int64_t *out) {
     int neg = 0;
     if (n > 0 && *p == '-') {
@@ -537,15 +541,17 @@ static int canonical_int(const unsigned char *p, Py_ssize_t n, int64_t *out) {
         p++;
         n--;
     }
-    if (n < 1 || n > 18 || (n > 1 && *p == '0'))
+    if (n < 1 || n > 19 || (n > 1 && *p == '0'))
         return 0;
-    int64_t v = 0;
+    uint64_t v = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         if (p[i] < '0' || p[i] > '9')
             return 0;
-        v = v * 10 + (p[i] - '0');
+        v = v * 10 + (uint64_t)(p[i] - '0'); /* (19 digits fit 64 unsigned bits) */
     }
-    *out = neg ? -v : v;
+    if (v > (uint64_t)INT64_MAX + (uint64_t)neg)
+        return 0;
+    *out = neg ? (int64_t)(0 - v) : (int64_t)v;
     return 1;
 }
 
@@ -703,43 +709,42 @@ static int variant_add(Screen *s, Variant *v, const unsigned char *blob, Py_ssiz
     return 1;
 }
 
-/* Reads the line [p, e): its type (NULL if the line is not read here) with s->vals set to the values of
- * the type's keys. */
-static Type *read_line(Screen *s, const unsigned char *p, const unsigned char *e, int create) {
-    Py_ssize_t n = members(p, e, s->m);
+/* Reads the line [p, e)'s members into s->m; its evt.type's text in *tn, *tl.  0 if the line is not read
+ * here (not certainly an object, no string evt.type without escapes, evt.type twice). */
+static int parse_line(Screen *s, const unsigned char *p, const unsigned char *e, const unsigned char **tn,
+                      Py_ssize_t *tl) {
+    Py_ssize_t n = s->nm = members(p, e, s->m);
     if (n <= 0)
-        return NULL;
+        return 0;
     static const unsigned char evt_type[] = "evt.type";
-    static uint64_t evt_type_h = 0;
-    if (evt_type_h == 0)
-        evt_type_h = key_hash(evt_type, 8);
-    const unsigned char *tn = NULL;
-    Py_ssize_t tl = 0;
+    uint64_t h = key_hash(evt_type, 8);
+    *tn = NULL;
     for (Py_ssize_t i = 0; i < n; i++) {
         Member *m = &s->m[i];
-        if (m->kh == evt_type_h && m->klen == 8 && memcmp(m->k, evt_type, 8) == 0) {
-            if (tn != NULL || m->vlen < 2 || m->v[0] != '"')
-                return NULL;
-            tn = m->v + 1;
-            tl = m->vlen - 2;
-            if (memchr(tn, '\\', (size_t)tl) != NULL)
-                return NULL;
+        if (m->kh == h && m->klen == 8 && memcmp(m->k, evt_type, 8) == 0) {
+            if (*tn != NULL || m->vlen < 2 || m->v[0] != '"')
+                return 0;
+            *tn = m->v + 1;
+            *tl = m->vlen - 2;
+            if (memchr(*tn, '\\', (size_t)*tl) != NULL)
+                return 0;
         }
     }
-    if (tn == NULL)
-        return NULL;
-    Type *t = find_type(s, tn, tl, create);
-    if (t == NULL)
-        return NULL;
+    return *tn != NULL;
+}
+
+/* Sets s->vals (and places) to the parsed line's values under t's keys; 0 when one of them is written
+ * twice. */
+static int bind(Screen *s, Type *t) {
     for (int k = 0; k < t->nkeys; k++)
         s->vals[k] = NULL;
-    for (Py_ssize_t i = 0; i < n; i++) {
+    for (Py_ssize_t i = 0; i < s->nm; i++) {
         Member *m = &s->m[i];
         int k = find_key(t, m->k, m->klen, m->kh);
         if (k < 0)
             continue;
         if (s->vals[k] != NULL) /* a key written twice */
-            return NULL;
+            return 0;
         s->vals[k] = m->v;
         s->vlens[k] = m->vlen;
     }
@@ -759,16 +764,20 @@ static Type *read_line(Screen *s, const unsigned char *p, const unsigned char *e
             s->places[k] = (uint32_t)(2 * lo + (lo < key->nconsts && key->consts[lo] == n) + 1);
         }
     }
-    s->line_no++; /* (value_hash() computes this line's hashes afresh) */
-    return t;
+    s->line_no++; /* (value_hash() computes this binding's hashes afresh) */
+    return 1;
 }
 
-/* What the memo says of the line [p, e): 1 it matches nothing; 2 + n it matches learn()'s result n;
- * 0 it does not know (learn it); -1 the line is not read here or its type is not learnt; -2 no memory. */
-static long answer(Screen *s, const unsigned char *p, const unsigned char *e) {
-    Type *t = read_line(s, p, e, 1);
-    if (t == NULL || t->off)
-        return -1;
+/* The memo of the outputs of the lines whose rules learn() numbered n: a type of its own, named by a
+ * control character (which no evt.type read here holds) and the number. */
+static Type *output_type(Screen *s, unsigned long n, int create) {
+    unsigned char name[24];
+    int len = snprintf((char *)name, sizeof name, "\x01%lu", n);
+    return find_type(s, name, len, create);
+}
+
+/* The entry of the bound line in t's memo (NULL: none); counts the look-up for t's hit rate. */
+static Entry *lookup(Screen *s, Type *t) {
     for (int i = 0; i < t->nvariants; i++) {
         Variant *v = t->variants[i];
         if (v->count == 0)
@@ -784,7 +793,7 @@ static long answer(Screen *s, const unsigned char *p, const unsigned char *e) {
             t->hit++;
             t->window_hit++;
             t->window_looked++;
-            return en->result == 0 ? 1 : 2 + (long)en->result;
+            return en;
         }
     }
     t->looked++;
@@ -793,7 +802,52 @@ static long answer(Screen *s, const unsigned char *p, const unsigned char *e) {
             t->off = 1;
         t->window_looked = t->window_hit = 0;
     }
-    return 0;
+    return NULL;
+}
+
+/* What the memo says of the line [p, e): 1 it matches nothing; 2 + n it matches learn()'s result n, and
+ * *out is the number of its outputs (-1: not known, learn them; -2: not known, not learnt); 0 it does not
+ * know (learn it); -1 the line is not read here or its type is not learnt. */
+static long answer(Screen *s, const unsigned char *p, const unsigned char *e, long *out) {
+    const unsigned char *tn;
+    Py_ssize_t tl;
+    if (!parse_line(s, p, e, &tn, &tl))
+        return -1;
+    Type *t = find_type(s, tn, tl, 1);
+    if (t == NULL || t->off || !bind(s, t))
+        return -1;
+    Entry *en = lookup(s, t);
+    if (en == NULL)
+        return 0;
+    if (en->result == 0)
+        return 1;
+    Type *o = output_type(s, en->result, 0);
+    *out = o != NULL && o->off ? -2 : -1;
+    if (o != NULL && !o->off && bind(s, o)) {
+        Entry *known = lookup(s, o);
+        if (known != NULL)
+            *out = (long)known->result;
+    }
+    return 2 + (long)en->result;
+}
+
+/* The line read last's evt.time, when it is there once as a canonical integer (else None). */
+static PyObject *event_time(Screen *s) {
+    static const unsigned char name[] = "evt.time";
+    uint64_t h = key_hash(name, 8);
+    const Member *found = NULL;
+    for (Py_ssize_t i = 0; i < s->nm; i++) {
+        const Member *m = &s->m[i];
+        if (m->kh == h && m->klen == 8 && memcmp(m->k, name, 8) == 0) {
+            if (found != NULL)
+                Py_RETURN_NONE;
+            found = m;
+        }
+    }
+    int64_t v;
+    if (found == NULL || !canonical_int(found->v, found->vlen, &v))
+        Py_RETURN_NONE;
+    return PyLong_FromLongLong((long long)v);
 }
 
 /* ---- Python interface ----------------------------------------------------------------------------- */
@@ -855,9 +909,11 @@ static PyObject *Screen_abstract(Screen *s, PyObject *args) {
 }
 
 /* scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines): items is a flat list of (line
- * number from 0, start, stop, code) for the complete lines from pos the memo does not answer as matching
- * nothing (and those longer than max_line bytes with their newline); code is 0: evaluate, 1: evaluate and
- * learn, n >= 2: the line matches learn()'s result n - 1.  The scan stops after max_learn lines to learn
+ * number from 0, start, stop, code, time, outputs) for the complete lines from pos the memo does not answer
+ * as matching nothing (and those longer than max_line bytes with their newline); code is 0: evaluate, 1:
+ * evaluate and learn, n >= 2: the line matches the rules learn() numbered n - 1, time is its evt.time
+ * (None: not a canonical integer, or not there) and outputs the number learnt for their outputs (-1: not
+ * known, learn them; -2: not known, not learnt).  The scan stops after max_learn lines to learn
  * (so that what they teach serves the lines after them) or at the last complete line; end is where it
  * stopped, lines the count of lines read. */
 static PyObject *Screen_scan(Screen *s, PyObject *args) {
@@ -877,20 +933,23 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
         const unsigned char *nl = memchr(p, '\n', (size_t)(end - p));
         if (nl == NULL)
             break;
-        long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl);
-        if (a == -2) {
-            Py_DECREF(items);
-            PyBuffer_Release(&buf);
-            return PyErr_NoMemory();
-        }
+        long out = -2;
+        long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl, &out);
         if (a == 1) {
             skipped++;
         } else {
             s->known += a >= 2;
-            PyObject *t[4] = {PyLong_FromSsize_t(line), PyLong_FromSsize_t(p - base),
-                              PyLong_FromSsize_t(nl + 1 - base), PyLong_FromLong(a < 0 ? 0 : a == 0 ? 1 : a - 1)};
+            PyObject *t[6] = {PyLong_FromSsize_t(line), PyLong_FromSsize_t(p - base),
+                              PyLong_FromSsize_t(nl + 1 - base), PyLong_FromLong(a < 0 ? 0 : a == 0 ? 1 : a - 1),
+                              NULL, PyLong_FromLong(out)};
+            if (a >= 2) {
+                t[4] = event_time(s);
+            } else {
+                Py_INCREF(Py_None);
+                t[4] = Py_None;
+            }
             int bad = 0;
-            for (int i = 0; i < 4; i++) {
+            for (int i = 0; i < 6; i++) {
                 if (t[i] == NULL || (!bad && PyList_Append(items, t[i]) < 0))
                     bad = 1;
                 Py_XDECREF(t[i]);
@@ -907,28 +966,34 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
             break;
     }
     s->skipped += skipped;
-    s->passed += PyList_GET_SIZE(items) / 4;
+    s->passed += PyList_GET_SIZE(items) / 6;
     Py_ssize_t stop = p - base;
     PyBuffer_Release(&buf);
     return Py_BuildValue("(Nnnn)", items, skipped, stop, line);
 }
 
-/* learn(line, keys, result) -> bool: remember that an event with line's values under keys (a tuple of
- * str, in one order per key set) matches the rules the caller numbers ``result`` (0: none).  False when
- * the line is not read here, the memo is full, or it knew already. */
+/* learn(line, keys, number, of=0) -> bool: remember that an event with line's values under keys (a
+ * tuple of str, in one order per key set) matches the rules the caller numbers ``number`` (0: none); with
+ * ``of`` (> 0), that the outputs of the rules numbered ``of`` are, for the line's values under keys, those
+ * the caller numbers ``number``.  False when the line is not read here, the memo is full, or it knew. */
 static PyObject *Screen_learn(Screen *s, PyObject *args) {
     Py_buffer buf;
     PyObject *keys;
     unsigned int number;
-    if (!PyArg_ParseTuple(args, "y*O!I:learn", &buf, &PyTuple_Type, &keys, &number))
+    unsigned long of = 0;
+    if (!PyArg_ParseTuple(args, "y*O!I|k:learn", &buf, &PyTuple_Type, &keys, &number, &of))
         return NULL;
     const unsigned char *p = buf.buf, *e = p + buf.len;
     while (e > p && (e[-1] == '\n'))
         e--;
     PyObject *result = Py_False;
-    Type *t = read_line(s, p, e, 1);
+    const unsigned char *tn;
+    Py_ssize_t tl;
     Py_ssize_t nk = PyTuple_GET_SIZE(keys);
-    if (t == NULL || t->off || nk > MAX_KEYS)
+    if (!parse_line(s, p, e, &tn, &tl) || nk > MAX_KEYS)
+        goto done;
+    Type *t = of > 0 ? output_type(s, of, 1) : find_type(s, tn, tl, 1);
+    if (t == NULL || t->off)
         goto done;
     int idx[MAX_KEYS];
     for (Py_ssize_t i = 0; i < nk; i++) {
@@ -946,7 +1011,7 @@ static PyObject *Screen_learn(Screen *s, PyObject *args) {
         if (idx[i] < 0)
             goto done;
     }
-    if (read_line(s, p, e, 0) != t) /* the values of the keys just added too (NULL: a key twice) */
+    if (!bind(s, t)) /* (a key twice) */
         goto done;
     Variant *v = NULL;
     for (int i = 0; i < t->nvariants && v == NULL; i++) {
@@ -1003,7 +1068,8 @@ static PyObject *Screen_stats(Screen *s, PyObject *unused) {
         PyObject *v = Py_BuildValue("{sLsLsnsnsO}", "looked", t->looked, "hits", t->hit, "key_sets",
                                     (Py_ssize_t)t->nvariants, "entries", entries, "off",
                                     t->off ? Py_True : Py_False);
-        PyObject *name = PyUnicode_DecodeUTF8((const char *)t->name, t->len, "replace");
+        PyObject *name = t->name[0] == 1 ? PyUnicode_FromFormat("outputs of %s", (const char *)t->name + 1)
+                                         : PyUnicode_DecodeUTF8((const char *)t->name, t->len, "replace");
         if (v == NULL || name == NULL || PyDict_SetItem(types, name, v) < 0) {
             Py_XDECREF(v);
             Py_XDECREF(name);
@@ -1020,7 +1086,7 @@ static PyObject *Screen_stats(Screen *s, PyObject *unused) {
 static PyMethodDef Screen_methods[] = {
     {"abstract", (PyCFunction)Screen_abstract, METH_VARARGS, "abstract(key, constants): see the module."},
     {"scan", (PyCFunction)Screen_scan, METH_VARARGS, "scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines)."},
-    {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, result) -> bool."},
+    {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, number, of=0) -> bool."},
     {"stats", (PyCFunction)Screen_stats, METH_NOARGS, "stats() -> dict of counters."},
     {NULL, NULL, 0, NULL},
 };
@@ -1035,6 +1101,102 @@ static PyTypeObject ScreenType = {
     .tp_methods = Screen_methods,
 };
 
+/* ---- Recorder: a dict noting the keys read from it ------------------------------------------------ */
+/* The engine reads an event through get(), [] and ``in``; screen.Recorder (a Python subclass) marks the
+ * reads that take the whole event.  In C because an evaluation reads dozens of keys: a Python-level
+ * get() made learning a line cost twice its evaluation. */
+typedef struct {
+    PyDictObject dict;
+    PyObject *seen; /* dict: key read -> None, in the order first read */
+} RecBase;
+
+static int note(RecBase *r, PyObject *key) {
+    if (r->seen == NULL) {
+        r->seen = PyDict_New();
+        if (r->seen == NULL)
+            return -1;
+    }
+    return PyDict_SetItem(r->seen, key, Py_None);
+}
+
+static PyObject *RecBase_get(RecBase *r, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "get expected 1 or 2 arguments");
+        return NULL;
+    }
+    if (note(r, args[0]) < 0)
+        return NULL;
+    PyObject *v = PyDict_GetItemWithError((PyObject *)r, args[0]);
+    if (v == NULL) {
+        if (PyErr_Occurred())
+            return NULL;
+        v = nargs == 2 ? args[1] : Py_None;
+    }
+    Py_INCREF(v);
+    return v;
+}
+
+static PyObject *RecBase_subscript(RecBase *r, PyObject *key) {
+    if (note(r, key) < 0)
+        return NULL;
+    return PyDict_Type.tp_as_mapping->mp_subscript((PyObject *)r, key);
+}
+
+static int RecBase_contains(RecBase *r, PyObject *key) {
+    if (note(r, key) < 0)
+        return -1;
+    return PyDict_Contains((PyObject *)r, key);
+}
+
+static PyObject *RecBase_seen(RecBase *r, void *unused) {
+    if (r->seen == NULL && (r->seen = PyDict_New()) == NULL)
+        return NULL;
+    Py_INCREF(r->seen);
+    return r->seen;
+}
+
+static int RecBase_traverse(RecBase *r, visitproc visit, void *arg) {
+    Py_VISIT(r->seen);
+    return PyDict_Type.tp_traverse((PyObject *)r, visit, arg);
+}
+
+static int RecBase_clear(RecBase *r) {
+    Py_CLEAR(r->seen);
+    return PyDict_Type.tp_clear((PyObject *)r);
+}
+
+static void RecBase_dealloc(RecBase *r) {
+    Py_CLEAR(r->seen);
+    PyDict_Type.tp_dealloc((PyObject *)r);
+}
+
+static PyMethodDef RecBase_methods[] = {
+    {"get", (PyCFunction)(void (*)(void))RecBase_get, METH_FASTCALL, "get(key, default=None), noting key."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef RecBase_getset[] = {
+    {"seen", (getter)RecBase_seen, NULL, "The keys read, in order (a dict: key -> None).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMappingMethods RecBase_mapping;
+static PySequenceMethods RecBase_sequence;
+
+static PyTypeObject RecBaseType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "stockade.runtime.rules._screen.RecorderBase",
+    .tp_basicsize = sizeof(RecBase),
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = "A dict noting the keys read from it by get(), [] and in (see screen.Recorder).",
+    .tp_dealloc = (destructor)RecBase_dealloc,
+    .tp_traverse = (traverseproc)RecBase_traverse,
+    .tp_clear = (inquiry)RecBase_clear,
+    .tp_methods = RecBase_methods,
+    .tp_getset = RecBase_getset,
+    .tp_as_mapping = &RecBase_mapping,
+    .tp_as_sequence = &RecBase_sequence,
+};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_screen", "A replay's memo of events that match no rule.",
                                     -1, NULL};
 
@@ -1042,12 +1204,25 @@ PyMODINIT_FUNC PyInit__screen(void) {
     init_special();
     if (PyType_Ready(&ScreenType) < 0)
         return NULL;
+    RecBase_mapping = *PyDict_Type.tp_as_mapping;
+    RecBase_mapping.mp_subscript = (binaryfunc)RecBase_subscript;
+    RecBase_sequence = *PyDict_Type.tp_as_sequence;
+    RecBase_sequence.sq_contains = (objobjproc)RecBase_contains;
+    RecBaseType.tp_base = &PyDict_Type;
+    if (PyType_Ready(&RecBaseType) < 0)
+        return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
         return NULL;
     Py_INCREF(&ScreenType);
     if (PyModule_AddObject(m, "Screen", (PyObject *)&ScreenType) < 0) {
         Py_DECREF(&ScreenType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    Py_INCREF(&RecBaseType);
+    if (PyModule_AddObject(m, "RecorderBase", (PyObject *)&RecBaseType) < 0) {
+        Py_DECREF(&RecBaseType);
         Py_DECREF(m);
         return NULL;
     }

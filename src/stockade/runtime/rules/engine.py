@@ -229,23 +229,40 @@ class Engine:
 
     def alerts_of(self, ev: Event, rules: list[CompiledRule]) -> list[Alert]:
         """The alerts of ``rules`` (which ``ev`` matched)."""
-        out = []
-        for r in rules:
-            text, fields = r.formatter.format(ev)
-            ts = ev.get("evt.time")
-            out.append(
-                Alert(
-                    time_ns=ts if isinstance(ts, int) else time.time_ns(),
-                    rule=r.name,
-                    priority=r.priority,
-                    output=text,
-                    output_fields=fields,
-                    source=r.source,
-                    tags=r.tags,
-                    hostname=str(ev.get("evt.hostname") or self.hostname),
-                )
-            )
-        return out
+        if not rules:
+            return []
+        texts = [r.formatter.format(ev) for r in rules]
+        return self.alerts_at(self.time_of(ev), self.host_of(ev), rules, texts)
+
+    @staticmethod
+    def time_of(ev: Event) -> int:
+        """An alert's time: the event's ``evt.time``, else now."""
+        ts = ev.get("evt.time")
+        return ts if isinstance(ts, int) else time.time_ns()
+
+    def host_of(self, ev: Event) -> str:
+        """An alert's host: the event's ``evt.hostname``, else the engine's."""
+        return str(ev.get("evt.hostname") or self.hostname)
+
+    @staticmethod
+    def alerts_at(
+        ts: int,
+        host: str,
+        rules: list[CompiledRule],
+        texts: list[tuple[str, dict[str, Any]]],
+        parts: list[tuple[bytes, bytes, bytes] | None] | None = None,
+    ) -> list[Alert]:
+        """The alerts of ``rules`` with their outputs ``texts`` (``Formatter.format``'s) at ``ts``; with
+        ``parts``, each alert's JSON but for its time (:meth:`Alert.json_parts`)."""
+        if parts is None:
+            return [
+                Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host)
+                for r, (text, fields) in zip(rules, texts, strict=True)
+            ]
+        return [
+            Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host, p)
+            for r, (text, fields), p in zip(rules, texts, parts, strict=True)
+        ]
 
     def rules_for(self, evttype: str) -> list[str]:
         """Names of the rules an event of ``evttype`` meets (the index at work)."""

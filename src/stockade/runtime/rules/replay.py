@@ -40,7 +40,7 @@ class ReplayStats:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
-def _event(raw: bytes, stats: ReplayStats, n: int) -> dict[str, Any] | None:
+def _event(raw: bytes | bytearray, stats: ReplayStats, n: int) -> dict[str, Any] | None:
     """Line ``n``'s event, or None: a blank line (skipped) or a malformed one (counted)."""
     try:  # (blank lines fail to decode too: they are told from malformed ones only then)
         ev = _loads(raw) if len(raw) <= MAX_LINE else None
@@ -87,56 +87,108 @@ def replay(
         stats.lines = n
 
 
+Texts = list[tuple[str, dict[str, Any]]]
+#: what the memo's replay learnt of the outputs of a line's rules: their texts and fields, the alerts'
+#: host, and (made at the first use) each alert's JSON but for its time (``Alert.json_parts``)
+Outputs = tuple[Texts, str, list[tuple[bytes, bytes, bytes] | None] | None]
+MAX_OUTPUTS = 1 << 20  # outputs remembered; past this, the alerts of known lines are formatted every time
+
+
 class _Context:
-    """What the memo's replay keeps between blocks: the engine, the memo's ``learn``, and the rule lists
-    it numbered for the memo (0: none)."""
+    """What the memo's replay keeps between blocks: the engine, the memo's ``learn``, and what it
+    numbered for the memo: lists of rules matched (0: none), and the outputs of such rules."""
 
-    __slots__ = ("alerts_of", "engine", "learn", "match", "numbers", "results")
+    __slots__ = ("engine", "learn", "numbers", "outputs", "results", "texts")
 
-    def __init__(self, engine: Engine, learn: Callable[[bytes, tuple[str, ...], int], bool]) -> None:
+    def __init__(self, engine: Engine, learn: Callable[..., bool]) -> None:
         self.engine = engine
-        self.match = engine.match
-        self.alerts_of = engine.alerts_of
         self.learn = learn
         self.results: list[list[CompiledRule]] = [[]]
         self.numbers: dict[tuple[int, ...], int] = {(): 0}
+        self.outputs: list[Outputs] = []
+        self.texts: dict[Any, int] = {}
 
-    def number(self, rules: list[CompiledRule]) -> int:
+    def teach(self, raw: bytearray, ev: dict[str, Any]) -> list[Alert]:
+        """The alerts of line ``raw`` (event ``ev``), evaluated on a :class:`Recorder`, and learnt when
+        nothing kept it from being: the keys the rules read, the rules matched."""
+        engine = self.engine
+        rec = Recorder(ev)
+        errors = engine.errors
+        rules = engine.match(rec)
+        keys = rec.keys_read()
+        if keys is None or engine.errors != errors:
+            return engine.alerts_of(rec, rules)
         ids = tuple(r.index for r in rules)
         n = self.numbers.get(ids)
         if n is None:
             n = self.numbers[ids] = len(self.results)
             self.results.append(rules)
-        return n
+        self.learn(raw, keys, n)
+        return self.told(raw, ev, n, rules) if rules else []
+
+    def told(self, raw: bytearray, ev: dict[str, Any], n: int, rules: list[CompiledRule]) -> list[Alert]:
+        """The alerts of ``rules`` (numbered ``n``), which line ``raw`` (event ``ev``) matched, formatted on
+        a :class:`Recorder`; their outputs are learnt under the keys the formatting read."""
+        engine = self.engine
+        rec = Recorder(ev)
+        texts = [r.formatter.format(rec) for r in rules]
+        host = engine.host_of(rec)
+        keys = rec.keys_read()
+        alerts = engine.alerts_at(engine.time_of(ev), host, rules, texts)
+        if keys is None or len(self.outputs) >= MAX_OUTPUTS:
+            return alerts
+        try:
+            key = (tuple((t, tuple(f.items())) for t, f in texts), host)
+            o = self.texts.get(key)
+        except TypeError:  # (an output value that cannot be a key)
+            return alerts
+        if o is None:
+            o = self.texts[key] = len(self.outputs)
+            self.outputs.append(([(t, dict(f)) for t, f in texts], host, None))
+        self.learn(raw, keys, o, n)
+        return alerts
+
+    def known(self, ts: int, o: int, rules: list[CompiledRule]) -> list[Alert]:
+        """The alerts at ``ts`` of ``rules`` with the outputs numbered ``o``."""
+        texts, host, parts = self.outputs[o]
+        if parts is None:
+            parts = [a.json_parts() for a in self.engine.alerts_at(ts, host, rules, texts)]
+            self.outputs[o] = (texts, host, parts)
+        return self.engine.alerts_at(ts, host, rules, [(t, dict(f)) for t, f in texts], parts)
 
 
-def _evaluate(items: list[int], buf: bytes, stats: ReplayStats, count: int, ctx: _Context) -> Iterator[Alert]:
+def _evaluate(
+    items: list[Any], buf: bytearray, stats: ReplayStats, count: int, ctx: _Context
+) -> Iterator[Alert]:
     """The alerts of the lines ``scan()`` returned (``items``) among the ``count`` lines it read; the lines
     in between are events the memo said match nothing."""
-    engine, match, alerts_of, results = ctx.engine, ctx.match, ctx.alerts_of, ctx.results
+    engine, results, known = ctx.engine, ctx.results, ctx.known
+    match, alerts_of = engine.match, engine.alerts_of
     base = stats.lines
     done = 0  # lines accounted for
     try:
-        for i in range(0, len(items), 4):
-            line, start, stop, code = items[i : i + 4]
+        for i in range(0, len(items), 6):
+            line, start, stop, code, ts, out = items[i : i + 6]
             stats.events += line - done
             done = line + 1
             stats.lines = base + done
+            if code >= 2 and out >= 0 and ts is not None:  # all an alert needs is known: no decoding
+                stats.events += 1
+                yield from _counted(known(ts, out, results[code - 1]), stats)
+                continue
             raw = buf[start:stop]
             ev = _event(raw, stats, base + done)
             if ev is None:
                 continue
             if code == 0:
                 found = alerts_of(ev, match(ev))
-            elif code == 1:  # evaluated on a recorder, and learnt when it raised nothing
-                rec = Recorder(ev)
-                errors = engine.errors
-                rules = match(rec)
-                keys = rec.keys_read()
-                if engine.errors == errors and keys is not None:
-                    ctx.learn(raw, keys, ctx.number(rules))
-                found = alerts_of(rec, rules)
-            else:  # the memo knows the rules it matches
+            elif code == 1:
+                found = ctx.teach(raw, ev)
+            elif out >= 0:  # (no integer evt.time: the event's own, see Engine.time_of)
+                found = known(engine.time_of(ev), out, results[code - 1])
+            elif out == -1:
+                found = ctx.told(raw, ev, code - 1, results[code - 1])
+            else:
                 found = alerts_of(ev, results[code - 1])
             if found:
                 yield from _counted(found, stats)
@@ -146,50 +198,71 @@ def _evaluate(items: list[int], buf: bytes, stats: ReplayStats, count: int, ctx:
         stats.lines = base + done
 
 
+def _reader(stream: IO[bytes]) -> Callable[[memoryview], int]:
+    """``stream``'s ``readinto1`` (at most one read of the file or pipe: what has come so far), else a
+    read copied into the buffer."""
+    into = getattr(stream, "readinto1", None)
+    if into is not None:
+        return into  # type: ignore[no-any-return]
+    read = getattr(stream, "read1", stream.read)
+
+    def copy(view: memoryview) -> int:
+        data = read(len(view))
+        view[: len(data)] = data
+        return len(data)
+
+    return copy
+
+
 def replay_stream(
     engine: Engine, stream: IO[bytes], stats: ReplayStats, tick: Callable[[], None] | None = None
 ) -> Iterator[Alert]:
-    """The alerts of the events in ``stream``'s lines, read :data:`BLOCK` bytes at a time (``read1``:
-    from a pipe, what has come so far); ``tick`` is called after each block.  Without the C module, line
+    """The alerts of the events in ``stream``'s lines, read :data:`BLOCK` bytes at a time (from a pipe,
+    what has come so far); ``tick`` is called after each block.  Without the C module, line
     by line through :func:`replay`."""
     screen = new_screen(engine.ruleset)
     if screen is None:
         yield from replay(engine, stream, stats, tick)
         return
-    read = getattr(stream, "read1", stream.read)
+    read = _reader(stream)
     scan = screen.scan
     ctx = _Context(engine, screen.learn)
-    buf = b""
+    buf = bytearray(BLOCK + MAX_LINE + 1)  # (one buffer for the whole stream: a line's start is kept)
+    view = memoryview(buf)
+    have = 0  # bytes in buf
     long_line = blank = False  # in a line longer than MAX_LINE whose end is still to come; all blank
     while True:
-        data = read(BLOCK)
-        if not data:
+        n = read(view[have : have + BLOCK])
+        if not n:
             break
         if long_line:  # the rest of a line longer than MAX_LINE: dropped up to its end
-            nl = data.find(b"\n")
-            blank = blank and not (data if nl < 0 else data[:nl]).strip()
+            nl = buf.find(b"\n", have, have + n)
+            blank = blank and not buf[have : (have + n if nl < 0 else nl)].strip()
             if nl < 0:
                 continue
             stats.lines += 1
             if not blank:
                 _malformed(stats, stats.lines)
-            long_line, data = False, data[nl + 1 :]
-        buf = buf + data if buf else data
+            long_line = False
+            buf[have : have + n - (nl + 1 - have)] = buf[nl + 1 : have + n]
+            n -= nl + 1 - have
+        have += n
         end = 0
         while True:  # (scan() stops after LEARN lines to learn: they teach the memo before it goes on)
-            items, _skipped, stop, count = scan(buf, end, MAX_LINE, LEARN)
+            items, _skipped, stop, count = scan(view[:have], end, MAX_LINE, LEARN)
             if not count:
                 break
             yield from _evaluate(items, buf, stats, count, ctx)
             end = stop
-        buf = buf[end:]
-        if len(buf) > MAX_LINE:  # no end of line in sight: malformed (unless blank) whatever follows
-            buf, long_line, blank = b"", True, not buf.strip()
+        buf[: have - end] = buf[end:have]  # (the start of the next line, to the front)
+        have -= end
+        if have > MAX_LINE:  # no end of line in sight: malformed (unless blank) whatever follows
+            long_line, blank, have = True, not buf[:have].strip(), 0
         if tick is not None:
             tick()
     if long_line:  # (the file's last line, without a newline)
         stats.lines += 1
         if not blank:
             _malformed(stats, stats.lines)
-    elif buf:  # a last line without a newline
-        yield from replay(engine, [buf], stats)
+    elif have:  # a last line without a newline
+        yield from replay(engine, [bytes(buf[:have])], stats)

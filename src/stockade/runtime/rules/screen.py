@@ -17,10 +17,16 @@ the event whole (iterated it), and one that raised (the engine's ``errors`` went
 evaluated every time, so the count stays what it was).
 
 One refinement: a key whose field every rule only compares, by ``=``, ``!=``, ``<``…, ``in`` or
-``exists``, with integer constants (upstream's ``never_true`` is ``evt.num = 0``, unique per event) is
-stored by where its value falls among those constants (:func:`abstractions`), for a canonical JSON integer;
-it must be a plain key that no derivation reads (:data:`~.extract.DERIVED_READS`).  For an integer, those
-comparisons depend on nothing else (``compile.py``: ``v == k``, ``v != k``, ``v < k`` for an ``int``).
+``exists``, with integer constants, and no rule's output prints (upstream's ``never_true`` is
+``evt.num = 0``, and ``evt.num`` is unique per event), is stored by where its value falls among those
+constants (:func:`abstractions`), for a canonical JSON integer; it must be a plain key that no derivation
+reads (:data:`~.extract.DERIVED_READS`).  For an integer, those comparisons depend on nothing else
+(``compile.py``: ``v == k``, ``v != k``, ``v < k`` for an ``int``).
+
+The outputs of a line's rules are learnt the same way, in a memo of their own per list of rules: the keys
+the formatting read (on a fresh :class:`Recorder`), the texts and fields it made, the alerts' host.  A line
+whose rules and outputs the memo knows, with an integer ``evt.time`` (which the C module reads), gives its
+alerts without being decoded.
 
 What lines the C module answers, and when it stops learning a type that rarely repeats: ``_screen.c``.
 """
@@ -55,16 +61,14 @@ NATIVE = _screen is not None
 _COMPARE = frozenset(["=", "==", "!=", "<", "<=", ">", ">=", "in"])
 
 
-class Recorder(dict):  # type: ignore[type-arg]
-    """An event that notes the top-level keys read from it (``seen``, in order), and whether it was read
-    whole (iterated, copied: ``whole``), in which case its reads say nothing."""
+class _PyRecorderBase(dict):  # type: ignore[type-arg]
+    """What ``_screen.RecorderBase`` does in C, where the C module was not built."""
 
-    __slots__ = ("seen", "whole")
+    __slots__ = ("seen",)
 
     def __init__(self, ev: dict[str, Any]) -> None:
         super().__init__(ev)
-        self.seen: dict[str, None] = {}
-        self.whole = False
+        self.seen: dict[Any, None] = {}
 
     def get(self, key: Any, default: Any = None) -> Any:
         self.seen[key] = None
@@ -75,8 +79,23 @@ class Recorder(dict):  # type: ignore[type-arg]
         return dict.__getitem__(self, key)
 
     def __contains__(self, key: object) -> bool:
-        self.seen[key] = None  # type: ignore[index]
+        self.seen[key] = None
         return dict.__contains__(self, key)
+
+
+_RecorderBase: Any = _screen.RecorderBase if NATIVE else _PyRecorderBase
+
+
+class Recorder(_RecorderBase):  # type: ignore[misc]
+    """An event that notes the top-level keys read from it (``seen``, in order: ``get``, ``[]`` and ``in``
+    in C), and whether it was read whole (iterated, copied: ``whole``), in which case its reads say
+    nothing."""
+
+    __slots__ = ("whole",)
+
+    def __init__(self, ev: dict[str, Any]) -> None:
+        super().__init__(ev)
+        self.whole = False
 
     def _all(self) -> None:
         self.whole = True
@@ -116,16 +135,20 @@ class Recorder(dict):  # type: ignore[type-arg]
     def keys_read(self) -> tuple[str, ...] | None:
         """The keys read, sorted (one order per key set), or None when they do not tell (read whole, or
         a key that is not text)."""
-        if self.whole or not all(k.__class__ is str for k in self.seen):
+        seen = self.seen
+        if self.whole or not all(k.__class__ is str for k in seen):
             return None
-        return tuple(sorted(self.seen))
+        return tuple(sorted(seen))
 
 
 def abstractions(ruleset: Ruleset) -> dict[str, tuple[int, ...]]:
     """Keys the memo may store by where their integer value falls among the constants the rules compare
     them with (see the module): per key, those constants, sorted."""
     consts: dict[str, set[int]] = {}
-    refused: set[str] = set()
+    # a field an output prints is read for its value, not compared (the memo stores what outputs print)
+    refused: set[str] = {
+        name.split("[", 1)[0] for rule in ruleset.rules for name, _get in rule.formatter.fields
+    }
     for rule in ruleset.rules:
         for ast in rule.asts.values():
             for node in walk(ast):
