@@ -53,7 +53,9 @@ def test_generated_formatting_matches_the_loop(all_rules: Ruleset) -> None:
 
 def test_percent_literals_and_unknown_fields_are_kept() -> None:
     f = Formatter("100%% of %proc.name by %no.such_field and %proc.aname[2]%fd.num")
-    text, values = f.format({"proc.name": "sh", "proc.ancestors": [{"name": "a"}, {"name": "b"}], "fd.num": 3})
+    text, values = f.format(
+        {"proc.name": "sh", "proc.ancestors": [{"name": "a"}, {"name": "b"}], "fd.num": 3}
+    )
     assert text == "100% of sh by %no.such_field and b3"
     assert values == {"proc.name": "sh", "proc.aname[2]": "b", "fd.num": 3}
     assert Formatter("plain").format({}) == ("plain", {})
