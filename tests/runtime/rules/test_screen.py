@@ -440,3 +440,21 @@ def test_derived_reads_lists_every_key_a_field_reads_besides_its_own(variant: st
             if read:
                 extra[x.field] = read
     assert extra == {}
+
+
+@pytest.mark.parametrize("rule_matching", ["first", "all"])
+def test_rules_run_one_by_one_match_what_the_generated_functions_match(
+    all_rules: Ruleset, rule_matching: str
+) -> None:
+    """``Engine.per_rule`` (what the memo's replay uses): the same rules for every event as the functions
+    generated per type and index values, on events next to every rule's edge and a mixed stream."""
+    done, _ = _synthesise(all_rules)
+    events = [ev for ev, ms in done.values()] + [m for _ev, ms in done.values() for m in ms]
+    events += [mix_event(random.Random(i)) for i in range(3000)]
+    generated = Engine(all_rules, rule_matching=rule_matching, hostname="h")
+    in_turn = Engine(all_rules, rule_matching=rule_matching, hostname="h")
+    in_turn.per_rule()
+    for ev in events:
+        want = [r.name for r in generated.match(dict(ev))]
+        assert [r.name for r in in_turn.match(dict(ev))] == want, ev
+    assert generated.errors == in_turn.errors

@@ -1155,6 +1155,28 @@ static PyObject *RecBase_seen(RecBase *r, void *unused) {
     return r->seen;
 }
 
+/* keys() -> the keys read, sorted, as a tuple; None if one of them is not a str. */
+static PyObject *RecBase_keys_read(RecBase *r, PyObject *unused) {
+    if (r->seen == NULL)
+        return PyTuple_New(0);
+    PyObject *keys = PyDict_Keys(r->seen);
+    if (keys == NULL)
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(keys);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyUnicode_CheckExact(PyList_GET_ITEM(keys, i))) {
+            Py_DECREF(keys);
+            Py_RETURN_NONE;
+        }
+    if (PyList_Sort(keys) < 0) {
+        Py_DECREF(keys);
+        return NULL;
+    }
+    PyObject *t = PyList_AsTuple(keys);
+    Py_DECREF(keys);
+    return t;
+}
+
 static int RecBase_traverse(RecBase *r, visitproc visit, void *arg) {
     Py_VISIT(r->seen);
     return PyDict_Type.tp_traverse((PyObject *)r, visit, arg);
@@ -1172,6 +1194,8 @@ static void RecBase_dealloc(RecBase *r) {
 
 static PyMethodDef RecBase_methods[] = {
     {"get", (PyCFunction)(void (*)(void))RecBase_get, METH_FASTCALL, "get(key, default=None), noting key."},
+    {"sorted_keys", (PyCFunction)RecBase_keys_read, METH_NOARGS,
+     "The keys read, sorted, as a tuple; None if one is not a str."},
     {NULL, NULL, 0, NULL},
 };
 

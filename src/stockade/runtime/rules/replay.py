@@ -149,12 +149,16 @@ class _Context:
         return alerts
 
     def known(self, ts: int, o: int, rules: list[CompiledRule]) -> list[Alert]:
-        """The alerts at ``ts`` of ``rules`` with the outputs numbered ``o``."""
+        """The alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` (their fields' dicts are
+        shared by the alerts made from them: alerts are read, not changed)."""
         texts, host, parts = self.outputs[o]
         if parts is None:
             parts = [a.json_parts() for a in self.engine.alerts_at(ts, host, rules, texts)]
             self.outputs[o] = (texts, host, parts)
-        return self.engine.alerts_at(ts, host, rules, [(t, dict(f)) for t, f in texts], parts)
+        if len(rules) == 1:
+            r, (text, fields), p = rules[0], texts[0], parts[0]
+            return [Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host, p)]
+        return self.engine.alerts_at(ts, host, rules, texts, parts)
 
 
 def _evaluate(
@@ -199,11 +203,9 @@ def _evaluate(
 
 
 def _reader(stream: IO[bytes]) -> Callable[[memoryview], int]:
-    """``stream``'s ``readinto1`` (at most one read of the file or pipe: what has come so far), else a
-    read copied into the buffer."""
-    into = getattr(stream, "readinto1", None)
-    if into is not None:
-        return into  # type: ignore[no-any-return]
+    """A function reading from ``stream`` into a buffer what one ``read1`` gives (from a pipe, what has
+    come so far).  (``readinto1`` would save the copy, but took three times as long as ``read1`` and a
+    copy, 0.36 s against 0.11 s over 694 MB of a file in the page cache.)"""
     read = getattr(stream, "read1", stream.read)
 
     def copy(view: memoryview) -> int:
@@ -224,6 +226,7 @@ def replay_stream(
     if screen is None:
         yield from replay(engine, stream, stats, tick)
         return
+    engine.per_rule()  # (the memo evaluates a few events of each combination: compiling per rule pays)
     read = _reader(stream)
     scan = screen.scan
     ctx = _Context(engine, screen.learn)

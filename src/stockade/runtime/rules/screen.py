@@ -82,6 +82,11 @@ class _PyRecorderBase(dict):  # type: ignore[type-arg]
         self.seen[key] = None
         return dict.__contains__(self, key)
 
+    def sorted_keys(self) -> tuple[str, ...] | None:
+        if not all(k.__class__ is str for k in self.seen):
+            return None
+        return tuple(sorted(self.seen))
+
 
 _RecorderBase: Any = _screen.RecorderBase if NATIVE else _PyRecorderBase
 
@@ -135,10 +140,7 @@ class Recorder(_RecorderBase):  # type: ignore[misc]
     def keys_read(self) -> tuple[str, ...] | None:
         """The keys read, sorted (one order per key set), or None when they do not tell (read whole, or
         a key that is not text)."""
-        seen = self.seen
-        if self.whole or not all(k.__class__ is str for k in seen):
-            return None
-        return tuple(sorted(seen))
+        return None if self.whole else self.sorted_keys()
 
 
 def abstractions(ruleset: Ruleset) -> dict[str, tuple[int, ...]]:
