@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import orjson
-
+from stockade._internal import jsonsafe
 from stockade.model.event import Event
 from stockade.runtime.enrich.pipeline import Enricher
 from stockade.runtime.interface import Evaluator, EventSource, Sink
@@ -93,7 +92,7 @@ class Sensor:
             ev = self.enricher.enrich(ev)
         found = self.engine.alerts(ev)
         if self.record is not None:
-            self.record.write(orjson.dumps(ev, default=str) + b"\n")
+            self.record.write(jsonsafe.dumps(ev) + b"\n")  # (a name that is not UTF-8 does not stop it)
             if found:
                 # the evidence of an alert is on disk before the alert is (a reader of the alert can read it)
                 self.record.flush()

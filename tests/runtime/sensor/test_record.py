@@ -124,3 +124,39 @@ def test_ctrl_c_drains_the_source_and_keeps_its_counts() -> None:
         raise AssertionError("the interrupt must reach the caller")
     assert (sensor.stats.events, sensor.stats.alerts) == (2, 2)
     assert (sensor.stats.lost, sensor.stats.malformed) == (2, 3)
+
+
+def test_a_name_that_is_not_utf8_is_recorded_and_alerted_on_and_the_sensor_goes_on(tmp_path: Path) -> None:
+    """A file name that is not UTF-8 reaches the sensor as surrogate escapes (``os.fsdecode``); orjson
+    refuses them, and the sensor stopped with an internal error at the first one (seen recording this
+    host).  It is written with U+FFFD where the bad bytes were, and the next events go on."""
+    import os
+
+    rs = load_ruleset(
+        texts=[
+            (textwrap.dedent(RULE.replace("fd.name = /tmp/marker", "fd.name startswith /tmp/mark")), "r.yaml")
+        ]
+    )
+    record = tmp_path / "events.jsonl"
+    bad = os.fsdecode(b"/tmp/mark\xff\xfe")
+    lines: list[str] = []
+
+    class Lines:
+        def emit(self, alert: dict[str, Any]) -> None:
+            from stockade.runtime.sink.sinks import _line
+
+            lines.append(_line(alert))
+
+        def close(self) -> None:
+            pass
+
+    with record.open("ab") as rec:
+        sensor = Sensor(Engine(rs, hostname="h"), [Lines()], record=rec)
+        assert len(sensor.process(_ev(1, bad))) == 1
+        assert len(sensor.process(_ev(2, "/tmp/marker"))) == 1
+    events = [orjson.loads(x) for x in record.read_bytes().splitlines()]
+    assert [e["fd.name"] for e in events] == ["/tmp/mark\ufffd\ufffd", "/tmp/marker"]
+    assert [orjson.loads(x)["output_fields"]["fd.name"] for x in lines] == [
+        "/tmp/mark\ufffd\ufffd",
+        "/tmp/marker",
+    ]

@@ -11,7 +11,6 @@ adds them, ``lost_events`` and ``response``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import queue
 import socket
@@ -22,8 +21,7 @@ import time
 import urllib.request
 from typing import IO, Any
 
-import orjson
-
+from stockade._internal import jsonsafe
 from stockade.errors import InputError
 
 #: alerts a webhook output holds while its endpoint is slow; past that they are dropped (and counted)
@@ -39,13 +37,10 @@ SYSLOG_LEVELS = {
 
 
 def _line(alert: dict[str, Any]) -> str:
-    """The alert as one line of JSON, keys sorted (Falco's own output is compact JSON too); ~10× faster than
-    the standard library's encoder, which an alert storm would feel.  orjson refuses integers past 64 bits:
-    those alerts take the standard library's way."""
-    try:
-        return orjson.dumps(alert, option=orjson.OPT_SORT_KEYS, default=str).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(alert, sort_keys=True, default=str, ensure_ascii=False)
+    """The alert as one line of JSON, keys sorted (Falco's own output is compact JSON too); orjson, ~10×
+    faster than the standard library's encoder, which an alert storm would feel; text that is not UTF-8
+    and integers past 64 bits as :mod:`stockade._internal.jsonsafe` writes them."""
+    return jsonsafe.dumps(alert, sort_keys=True).decode()
 
 
 class StreamSink:
