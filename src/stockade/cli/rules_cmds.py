@@ -20,7 +20,7 @@ import orjson
 
 from stockade.runtime.rules.diagnostics import Diagnostic
 from stockade.runtime.rules.engine import Engine
-from stockade.runtime.rules.replay import ReplayStats, replay_stream
+from stockade.runtime.rules.replay import ReplayStats, replay_json, replay_stream
 from stockade.runtime.rules.ruleset import Ruleset, load_ruleset
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -152,12 +152,10 @@ def replay_cmd(
     show = not quiet and sys.stderr.isatty() and not sys.stdout.isatty()
     try:
         with _progress(events, stats, show) as tick:
-            alerts = replay_stream(engine, events, stats, tick)
             if fmt == "json":
-                for alert in alerts:
-                    out.write(alert.to_json())
+                replay_json(engine, events, stats, out.write, tick)
             else:
-                for alert in alerts:
+                for alert in replay_stream(engine, events, stats, tick):
                     out.write(alert.line().encode() + b"\n")
     finally:
         out.flush()  # (the alerts found before a Ctrl-C are written too)

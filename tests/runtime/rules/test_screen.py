@@ -458,3 +458,55 @@ def test_rules_run_one_by_one_match_what_the_generated_functions_match(
         want = [r.name for r in generated.match(dict(ev))]
         assert [r.name for r in in_turn.match(dict(ev))] == want, ev
     assert generated.errors == in_turn.errors
+
+
+def _timeless_line(line: bytes) -> bytes:
+    d = orjson.loads(line)
+    if d["output"].startswith(d["time"]):
+        d["output"] = d["output"][len(d["time"]) :]
+    del d["time"]
+    return orjson.dumps(d)
+
+
+@native
+@pytest.mark.parametrize("source", ["bytes", "file", "pipe"])
+def test_json_written_by_the_memo_is_the_line_by_line_replay_s(
+    all_rules: Ruleset, screens: Screens, tmp_path: Any, source: str
+) -> None:
+    """``replay_json`` (the command's JSON output: alerts the memo knows whole written from pieces) against
+    the line-by-line replay's ``to_json``, in order, read from memory, a file (``os.readv`` into the
+    buffer) and a pipe."""
+    import os
+    import threading
+
+    data = stream(random.Random(21), 6000)
+    plain_stats = ReplayStats()
+    engine = Engine(all_rules, hostname="h")
+    want = [_timeless_line(a.to_json()) for a in replay(engine, io.BytesIO(data), plain_stats)]
+    out = io.BytesIO()
+    stats = ReplayStats()
+    engine = Engine(all_rules, hostname="h")
+    if source == "bytes":
+        replay_mod.replay_json(engine, io.BytesIO(data), stats, out.write)
+    elif source == "file":
+        path = tmp_path / "events.jsonl"
+        path.write_bytes(data)
+        with open(path, "rb") as fh:
+            replay_mod.replay_json(engine, fh, stats, out.write)
+    else:
+        r, w = os.pipe()
+
+        def feed() -> None:
+            with os.fdopen(w, "wb") as writer:
+                for i in range(0, len(data), 50_000):
+                    writer.write(data[i : i + 50_000])
+                    writer.flush()
+
+        t = threading.Thread(target=feed)
+        t.start()
+        with os.fdopen(r, "rb") as fh:
+            replay_mod.replay_json(engine, fh, stats, out.write)
+        t.join()
+    got = [_timeless_line(x) for x in out.getvalue().splitlines()]
+    assert got == want and stats == plain_stats and len(want) > 500
+    assert screens.stats()["known"] > 0

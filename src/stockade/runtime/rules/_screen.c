@@ -43,6 +43,7 @@
 #define MAX_TYPES 4096
 #define MAX_ENTRIES 65536 /* per key set; a full set starts again */
 #define MAX_BYTES (256u << 20) /* all memo bytes; past this the whole memo starts again */
+#define FILTER_BITS 65536 /* per key set: 8 KiB */
 #define WINDOW 8192       /* look-ups between two reviews of a type's hit rate */
 #define MIN_HITS 0.10     /* a type hitting less often than this in a window is no longer learnt */
 
@@ -381,6 +382,9 @@ typedef struct {
     unsigned char *arena;
     Py_ssize_t used, size;
     long long hits;
+    /* a filter of the entries' hashes (two bits each), so that a line this key set does not know is
+     * mostly told without reading the table: a key set's table is large, each probe a cache miss */
+    uint64_t filter[FILTER_BITS / 64];
 } Variant;
 
 typedef struct {
@@ -425,6 +429,20 @@ static void variant_clear(Screen *s, Variant *v) {
     v->table = NULL;
     v->arena = NULL;
     v->cap = v->count = v->used = v->size = 0;
+    memset(v->filter, 0, sizeof v->filter);
+}
+
+static inline int filter_has(const Variant *v, uint64_t h) {
+    uint32_t a = (uint32_t)(h >> 32) & (FILTER_BITS - 1), b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
+    b &= FILTER_BITS - 1;
+    return (v->filter[a >> 6] >> (a & 63) & 1) && (v->filter[b >> 6] >> (b & 63) & 1);
+}
+
+static inline void filter_add(Variant *v, uint64_t h) {
+    uint32_t a = (uint32_t)(h >> 32) & (FILTER_BITS - 1), b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
+    b &= FILTER_BITS - 1;
+    v->filter[a >> 6] |= 1ULL << (a & 63);
+    v->filter[b >> 6] |= 1ULL << (b & 63);
 }
 
 static void type_free(Screen *s, Type *t) {
@@ -646,7 +664,7 @@ static uint64_t variant_hash(Screen *s, Variant *v) {
 
 /* The entry of variant v for the values in s->vals, or NULL. */
 static Entry *variant_find(Screen *s, Variant *v, uint64_t h) {
-    if (v->cap == 0)
+    if (v->cap == 0 || !filter_has(v, h))
         return NULL;
     Py_ssize_t i = (Py_ssize_t)(h & (uint64_t)(v->cap - 1));
     for (;;) {
@@ -704,6 +722,7 @@ static int variant_add(Screen *s, Variant *v, const unsigned char *blob, Py_ssiz
     v->table[i].off = (uint32_t)v->used;
     v->table[i].len = (uint32_t)len;
     v->table[i].result = result;
+    filter_add(v, h);
     v->used += len;
     v->count++;
     return 1;
