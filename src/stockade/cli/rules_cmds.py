@@ -8,6 +8,7 @@ alerts in Falco's JSON output shape, one per line.
 
 from __future__ import annotations
 
+import gc
 import os
 import stat
 import sys
@@ -146,6 +147,9 @@ def replay_cmd(
         click.echo(f"{len(rs.errors)} error(s) in the rules; nothing replayed", err=True)
         sys.exit(EXIT_USAGE)
     engine = Engine(rs, rule_matching=rule_matching, hostname=hostname)
+    # the rules' objects stay for the whole replay: out of the collector's way (its runs over them were
+    # ~2 % of replaying 1M events; what the replay makes is still collected)
+    gc.freeze()
     stats = ReplayStats()
     out = _alert_output(events)
     # a progress bar on a terminal's stderr, unless the alerts go to that terminal too
