@@ -13,6 +13,7 @@ process on the same file, and once on a one-event file: the difference is its re
 start-up (imports, loading and compiling the rules), from which its steady rate.
 
     .venv/bin/python benchmarks/rules_replay.py [--events 1000000] [--runs 5] [--rule-matching first|all]
+        [--command-only]   (only the alternating rounds: a decode-loop process, then the command)
 """
 
 from __future__ import annotations
@@ -164,17 +165,32 @@ def timed(fn) -> float:  # type: ignore[no-untyped-def]
     return time.perf_counter() - t0
 
 
-def command_times(path: str, runs: int, rule_matching: str) -> tuple[list[float], list[float]]:
-    """Wall times of ``stockade runtime replay`` as a whole process: on ``path``, and on a one-event file."""
+FLOOR = (
+    "import orjson, sys\n"
+    "with open(sys.argv[1], 'rb') as fh:\n"
+    "    for line in fh:\n"
+    "        orjson.loads(line)\n"
+)
+
+
+def command_times(path: str, runs: int, rule_matching: str) -> tuple[list[float], list[float], list[float]]:
+    """Wall times, in alternating rounds, of a bare decode loop over ``path`` as a process of its own (the
+    floor, read from the file as the command reads it) and of ``stockade runtime replay`` as a whole
+    process, on ``path`` and on a one-event file.  Alternating rounds, so that each command run has a
+    floor run of the same minute beside it (this VM's speed drifts by ±30 % within minutes)."""
     exe = str(Path(sys.executable).with_name("stockade"))
     rules = [x for f in FILES for x in ("--rules", str(RULES / f))]
     with open(path, "rb") as fh, tempfile.NamedTemporaryFile("wb", suffix=".jsonl", delete=False) as one:
         one.write(fh.readline())
+    floor: list[float] = []
     whole: list[float] = []
     startup: list[float] = []
     env = benchenv.command_env()  # (its bytecode compiled, as installed)
     try:
         for _ in range(runs):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", FLOOR, path], check=True, env=env)
+            floor.append(time.perf_counter() - t0)
             for events, times in ((path, whole), (one.name, startup)):
                 cmd = [exe, "runtime", "replay", events, *rules, "--rule-matching", rule_matching, "-q"]
                 t0 = time.perf_counter()
@@ -182,7 +198,7 @@ def command_times(path: str, runs: int, rule_matching: str) -> tuple[list[float]
                 times.append(time.perf_counter() - t0)
     finally:
         os.unlink(one.name)
-    return whole, startup
+    return floor, whole, startup
 
 
 def main() -> int:
@@ -190,6 +206,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--rule-matching", default="first", choices=["first", "all"])
+    ap.add_argument("--command-only", action="store_true", help="only the alternating command rounds")
     a = ap.parse_args()
     t0 = time.perf_counter()
     rs = load_ruleset([RULES / f for f in FILES])
@@ -239,14 +256,17 @@ def main() -> int:
                           ("decode + match, no index", replay_plain),
                           ("decode + match + format", replay_alerts),
                           ("memo replay + format", replay_memo)):  # fmt: skip
+            if a.command_only:
+                break
             times = [timed(fn) for _ in range(a.runs)]
             rows.append((label, statistics.median(times), times))
-        base = rows[0][1]
-        whole, startup = command_times(path, a.runs, a.rule_matching)
+        floors, whole, startup = command_times(path, a.runs, a.rule_matching)
+        base = rows[0][1] if rows else statistics.median(floors)
         size_mb = os.path.getsize(path) / 1e6
         print(f"rules: {rs.counts['enabled']} enabled of {rs.counts['rules']} (3 upstream files), "
               f"loaded+compiled in {load_s:.2f} s; {len(data):,} events ({size_mb:.0f} MB JSONL); "
-              f"rule_matching={a.rule_matching}; {hits[0]:,} events matched a rule; median of {a.runs} runs; "
+              f"rule_matching={a.rule_matching}; {hits[0]:,} events matched a rule (0: not run); median of "
+              f"{a.runs} runs; "
               "one core")  # fmt: skip
         print(f"{'measure':<26} {'median s':>9} {'events/s':>12} {'x floor':>8}   runs (s)")
         for label, med, times in rows:
@@ -261,6 +281,15 @@ def main() -> int:
         label = "  less its start-up"
         print(f"{label:<26} {steady:>9.2f} {len(data) / steady:>12,.0f} {steady / base:>8.2f}   "
               f"(start-up, a one-event file: {med_start:.2f} s)")  # fmt: skip
+        # the command beside a decode-loop process run just before it, round by round
+        ratios = [w / f for f, w in zip(floors, whole, strict=True)]
+        med_floor, med_ratio = statistics.median(floors), statistics.median(ratios)
+        label = "decode loop, a process"
+        runs = " ".join(f"{t:.2f}" for t in floors)
+        print(f"{label:<26} {med_floor:>9.2f} {len(data) / med_floor:>12,.0f} {'':>8}   {runs}")
+        print(f"the command / the decode-loop process of its round: median {med_ratio:.2f} "
+              f"({' '.join(f'{r:.2f}' for r in ratios)}); at the median floor, "
+              f"{len(data) / (med_floor * med_ratio):,.0f} events/s")  # fmt: skip
     finally:
         os.unlink(path)
     return 0
