@@ -6,7 +6,6 @@ Exit codes: 0 clean, 1 findings at or above ``--fail-on``, 2 usage or input erro
 from __future__ import annotations
 
 import gc
-import importlib
 import os
 import sys
 
@@ -14,6 +13,7 @@ import click
 
 from stockade import __version__
 from stockade.cli import fastexit
+from stockade.cli.lazy import LazyGroup
 from stockade.errors import StockadeError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_RUNTIME = 0, 1, 2, 3
@@ -33,30 +33,15 @@ COMMANDS: dict[str, str] = {
     "db": "stockade.cli.db_cmds:db",
     "netpol": "stockade.cli.netpol_cmds:netpol",
     "rbac": "stockade.cli.rbac_cmds:rbac",
-    "runtime": "stockade.cli.runtime_cmds:runtime",
+    "runtime": "stockade.cli.rules_cmds:runtime",
     "secrets": "stockade.cli.secrets_cmd:secrets",
 }
 
 
-class LazyGroup(click.Group):
-    """A click group whose subcommands are imported on first use (click's documented lazy-loading
-    pattern)."""
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
-            return super().get_command(ctx, cmd_name)
-        module, _, attr = target.partition(":")
-        command = getattr(importlib.import_module(module), attr)
-        assert isinstance(command, click.Command)
-        return command
-
-
 @click.group(
-    cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100}
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, "--version", prog_name="stockade", message="%(prog)s %(version)s")
 def cli() -> None:

@@ -19,6 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
+from stockade.cli.lazy import LazyGroup
 from stockade.runtime.rules.diagnostics import Diagnostic
 from stockade.runtime.rules.engine import Engine
 from stockade.runtime.rules.replay import ReplayStats, replay_json, replay_stream
@@ -28,7 +29,7 @@ EXIT_OK, EXIT_USAGE = 0, 2
 PRIORITY_CHOICES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
 
 
-@click.group("runtime")
+@click.group("runtime", cls=LazyGroup, lazy={"watch": "stockade.cli.runtime_cmds:watch"})
 def runtime() -> None:
     """Runtime protection: Falco-compatible detection rules."""
 

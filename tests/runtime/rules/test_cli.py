@@ -63,3 +63,25 @@ def test_replay_refuses_rules_with_errors(tmp_path: Path) -> None:
     r = CliRunner().invoke(runtime, ["replay", str(events), "--rules", str(TESTDATA / "broken.yaml")])
     assert r.exit_code == 2
     assert "error(s) in the rules" in r.stderr
+
+
+def test_replay_does_not_import_watch_and_help_lists_it(tmp_path: Path) -> None:
+    """`runtime watch` (eBPF sources, enrichment, the metrics server) is imported only when it runs or
+    --help lists it: a replay does not pay for it."""
+    import subprocess
+    import sys
+
+    events = tmp_path / "e.jsonl"
+    events.write_bytes(b'{"evt.type": "close"}\n')
+    code = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from stockade.cli.main import cli\n"
+        f"r = CliRunner().invoke(cli, ['runtime', 'replay', {str(events)!r}, '-q'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print('stockade.cli.runtime_cmds' in sys.modules)\n"
+        "r = CliRunner().invoke(cli, ['runtime', '--help'])\n"
+        "print('watch' in r.output, 'stockade.cli.runtime_cmds' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "True", "True"]
