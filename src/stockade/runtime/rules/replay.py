@@ -133,7 +133,10 @@ class _Context:
 
     def told(self, raw: bytearray, ev: dict[str, Any], n: int, rules: list[CompiledRule]) -> list[Alert]:
         """The alerts of ``rules`` (numbered ``n``), which line ``raw`` (event ``ev``) matched, formatted on
-        a :class:`Recorder`; their outputs are learnt under the keys the formatting read."""
+        a :class:`Recorder`; their outputs are learnt under the keys the formatting read.  A fresh recorder
+        over the decoded event: on the match's, the formatter would read back the derived values the match
+        stored there (``proc.cmdline``) instead of the keys they are made from (``proc.args``), and the
+        outputs would be learnt under the wrong keys."""
         engine = self.engine
         rec = Recorder(ev)
         texts = [r.formatter.format(rec) for r in rules]
