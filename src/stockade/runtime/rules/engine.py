@@ -284,14 +284,10 @@ class Engine:
     ) -> list[Alert]:
         """The alerts of ``rules`` with their outputs ``texts`` (``Formatter.format``'s) at ``ts``; with
         ``parts``, each alert's JSON but for its time (:meth:`Alert.json_parts`)."""
-        if parts is None:
-            return [
-                Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host)
-                for r, (text, fields) in zip(rules, texts, strict=True)
-            ]
+        pieces = parts if parts is not None else [None] * len(rules)
         return [
             Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host, p)
-            for r, (text, fields), p in zip(rules, texts, parts, strict=True)
+            for r, (text, fields), p in zip(rules, texts, pieces, strict=True)
         ]
 
     def rules_for(self, evttype: str) -> list[str]:

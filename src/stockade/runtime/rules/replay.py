@@ -62,11 +62,14 @@ def _malformed(stats: ReplayStats, n: int) -> None:
         stats.malformed_lines.append(n)
 
 
+def _tally(stats: ReplayStats, rule: str) -> None:
+    stats.alerts += 1
+    stats.by_rule[rule] = stats.by_rule.get(rule, 0) + 1
+
+
 def _counted(alerts: list[Alert], stats: ReplayStats) -> list[Alert]:
-    by_rule = stats.by_rule
     for alert in alerts:
-        stats.alerts += 1
-        by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
+        _tally(stats, alert.rule)
     return alerts
 
 
@@ -156,36 +159,31 @@ class _Context:
         self.learn(raw, keys, o, n)
         return alerts
 
-    def _parts(self, ts: int, o: int, rules: list[CompiledRule]) -> list[tuple[bytes, bytes, bytes] | None]:
-        texts, host, parts = self.outputs[o]
+    def _outputs(self, ts: int, o: int, rules: list[CompiledRule]) -> Outputs:
+        """The outputs numbered ``o`` (of ``rules``), their JSON pieces made at the first use."""
+        texts, host, parts = entry = self.outputs[o]
         if parts is None:
             parts = [a.json_parts() for a in self.engine.alerts_at(ts, host, rules, texts)]
-            self.outputs[o] = (texts, host, parts)
-        return parts
+            entry = self.outputs[o] = (texts, host, parts)
+        return entry
 
     def wrote(self, ts: int, o: int, rules: list[CompiledRule], stats: ReplayStats) -> bool:
         """Whether the alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` were written as JSON
         lines (``write``) from their pieces, without making them (not when a piece is missing)."""
-        parts = self._parts(ts, o, rules)
-        if self.write is None or None in parts:
+        _texts, _host, parts = self._outputs(ts, o, rules)
+        if self.write is None or parts is None or None in parts:
             return False
         t = rfc3339_ns(ts).encode()
-        by_rule = stats.by_rule
         for r, p in zip(rules, parts, strict=True):
             assert p is not None
             self.write(p[0] + t + p[1] + t + p[2])
-            stats.alerts += 1
-            by_rule[r.name] = by_rule.get(r.name, 0) + 1
+            _tally(stats, r.name)
         return True
 
     def known(self, ts: int, o: int, rules: list[CompiledRule]) -> list[Alert]:
         """The alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` (their fields' dicts are
         shared by the alerts made from them: alerts are read, not changed)."""
-        parts = self._parts(ts, o, rules)
-        texts, host, _parts = self.outputs[o]
-        if len(rules) == 1:
-            r, (text, fields), p = rules[0], texts[0], parts[0]
-            return [Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host, p)]
+        texts, host, parts = self._outputs(ts, o, rules)
         return self.engine.alerts_at(ts, host, rules, texts, parts)
 
 
