@@ -18,6 +18,10 @@
  *     it on a recorder and learn() it, or the number of the rules the memo says it matches with the
  *     number of their outputs (if known) and the event's evt.time — all an alert needs.  It stops after ``max_learn`` lines to learn, so that what they teach serves
  *     the lines after them.
+ *   - pieces(number, pieces) gives the alerts of the outputs the caller numbers ``number`` as JSON lines
+ *     cut where their time goes; scan(..., sink) then appends the alerts of a line it knows whole to the
+ *     bytearray ``sink`` itself (drain() says how many of each it wrote), in order with the lines it
+ *     returns: each carries the sink's size when it came.
  *   - abstract(key, constants): a numeric key every rule only compares with these integer constants
  *     (``evt.num = 0``: upstream's never_true) is remembered by where its value falls among them, not by
  *     its bytes (a canonical JSON integer only; anything else by its bytes).
@@ -406,7 +410,7 @@ typedef struct {
     Py_ssize_t ntypes;
     PyObject *abstract; /* dict: key (str) -> tuple of int */
     size_t bytes;       /* arena bytes over all variants */
-    long long skipped, passed, known, learnt, resets;
+    long long skipped, passed, known, learnt, resets, wrote;
     /* scratch */
     Member m[MAX_MEMBERS];
     Py_ssize_t nm; /* the members of the line read last */
@@ -418,6 +422,15 @@ typedef struct {
     uint32_t places[MAX_KEYS];  /* per key with constants and a canonical integer: its place + 1, else 0 */
     unsigned char *blob;
     Py_ssize_t blobcap;
+    /* pieces(): per output number, the alerts' JSON around their time (a tuple of bytes, 3 per alert),
+     * and how many times they were written into scan()'s sink since drain() */
+    PyObject **pieces;
+    long long *written;
+    Py_ssize_t npieces;
+    Py_ssize_t *touched; /* the numbers with written > 0 */
+    Py_ssize_t ntouched, touchedcap;
+    int64_t last_second; /* the time text of this second, made last */
+    char second_text[20];
 } Screen;
 
 #define TYPE_SLOTS (MAX_TYPES * 2)
@@ -850,8 +863,8 @@ static long answer(Screen *s, const unsigned char *p, const unsigned char *e, lo
     return 2 + (long)en->result;
 }
 
-/* The line read last's evt.time, when it is there once as a canonical integer (else None). */
-static PyObject *event_time(Screen *s) {
+/* The line read last's evt.time, when it is there once as a canonical integer: 1 and *out, else 0. */
+static int event_time_of(Screen *s, int64_t *out) {
     static const unsigned char name[] = "evt.time";
     uint64_t h = key_hash(name, 8);
     const Member *found = NULL;
@@ -859,14 +872,91 @@ static PyObject *event_time(Screen *s) {
         const Member *m = &s->m[i];
         if (m->kh == h && m->klen == 8 && memcmp(m->k, name, 8) == 0) {
             if (found != NULL)
-                Py_RETURN_NONE;
+                return 0;
             found = m;
         }
     }
+    return found != NULL && canonical_int(found->v, found->vlen, out);
+}
+
+static PyObject *event_time(Screen *s) {
     int64_t v;
-    if (found == NULL || !canonical_int(found->v, found->vlen, &v))
+    if (!event_time_of(s, &v))
         Py_RETURN_NONE;
     return PyLong_FromLongLong((long long)v);
+}
+
+/* ns >= 0 nanoseconds since the epoch as RFC 3339 with nanoseconds, "2024-05-01T12:00:00.123456789Z"
+ * (30 bytes), what model/alert.py's rfc3339_ns makes: the proleptic Gregorian calendar of Python's
+ * datetime, days to a civil date by H. Hinnant's algorithm ("chrono-Compatible Low-Level Date
+ * Algorithms", days_from_civil's inverse); int64 nanoseconds end in 2262, well inside years 1-9999. */
+static void time_text(Screen *s, int64_t ns, char *out) {
+    int64_t sec = ns / 1000000000, frac = ns % 1000000000;
+    if (sec != s->last_second || s->second_text[0] == 0) {
+        int64_t z = sec / 86400 + 719468, rest = sec % 86400;
+        int64_t era = z / 146097; /* (z >= 0: ns >= 0) */
+        unsigned doe = (unsigned)(z - era * 146097);
+        unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        unsigned mp = (5 * doy + 2) / 153;
+        unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+        long long y = (long long)yoe + era * 400 + (m <= 2);
+        unsigned parts[6] = {(unsigned)y, m, d, (unsigned)(rest / 3600), (unsigned)(rest / 60 % 60),
+                             (unsigned)(rest % 60)};
+        char *w = s->second_text;
+        for (int i = 0; i < 6; i++) {
+            for (int k = i == 0 ? 1000 : 10; k > 0; k /= 10)
+                *w++ = (char)('0' + parts[i] / (unsigned)k % 10);
+            *w++ = "--T::"[i < 5 ? i : 0];
+        }
+        *--w = 0;
+        s->last_second = sec;
+    }
+    memcpy(out, s->second_text, 19);
+    out[19] = '.';
+    for (int i = 28; i >= 20; i--) {
+        out[i] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    out[29] = 'Z';
+}
+
+/* Appends to sink the alerts of the output numbered o at ns (pieces[o]: before, between, after per alert;
+ * the time goes between them twice). */
+static int write_alerts(Screen *s, PyObject *sink, Py_ssize_t o, int64_t ns) {
+    PyObject *pieces = s->pieces[o];
+    Py_ssize_t n = PyTuple_GET_SIZE(pieces), add = 0, at = PyByteArray_GET_SIZE(sink);
+    for (Py_ssize_t i = 0; i < n; i++)
+        add += PyBytes_GET_SIZE(PyTuple_GET_ITEM(pieces, i)) + (i % 3 == 2 ? 0 : 30);
+    if (PyByteArray_Resize(sink, at + add) < 0)
+        return -1;
+    char t[30], *w = PyByteArray_AS_STRING(sink) + at;
+    time_text(s, ns, t);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *b = PyTuple_GET_ITEM(pieces, i);
+        memcpy(w, PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(b));
+        w += PyBytes_GET_SIZE(b);
+        if (i % 3 != 2) {
+            memcpy(w, t, 30);
+            w += 30;
+        }
+    }
+    s->wrote++;
+    if (s->written[o]++ == 0) {
+        if (s->ntouched == s->touchedcap) {
+            Py_ssize_t cap = s->touchedcap ? s->touchedcap * 2 : 256;
+            Py_ssize_t *nt = PyMem_Realloc(s->touched, (size_t)cap * sizeof(Py_ssize_t));
+            if (nt == NULL) {
+                s->written[o]--;
+                PyErr_NoMemory();
+                return -1;
+            }
+            s->touched = nt;
+            s->touchedcap = cap;
+        }
+        s->touched[s->ntouched++] = o;
+    }
+    return 0;
 }
 
 /* ---- Python interface ----------------------------------------------------------------------------- */
@@ -892,6 +982,11 @@ static void Screen_dealloc(Screen *s) {
     }
     Py_XDECREF(s->abstract);
     PyMem_Free(s->blob);
+    for (Py_ssize_t i = 0; i < s->npieces; i++)
+        Py_XDECREF(s->pieces[i]);
+    PyMem_Free(s->pieces);
+    PyMem_Free(s->written);
+    PyMem_Free(s->touched);
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
@@ -927,19 +1022,28 @@ static PyObject *Screen_abstract(Screen *s, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines): items is a flat list of (line
- * number from 0, start, stop, code, time, outputs) for the complete lines from pos the memo does not answer
- * as matching nothing (and those longer than max_line bytes with their newline); code is 0: evaluate, 1:
- * evaluate and learn, n >= 2: the line matches the rules learn() numbered n - 1, time is its evt.time
- * (None: not a canonical integer, or not there) and outputs the number learnt for their outputs (-1: not
- * known, learn them; -2: not known, not learnt).  The scan stops after max_learn lines to learn
- * (so that what they teach serves the lines after them) or at the last complete line; end is where it
- * stopped, lines the count of lines read. */
+/* scan(buffer, pos, max_line, max_learn, sink=None) -> (items, skipped, end, lines): items is a flat list
+ * of (line number from 0, start, stop, code, time, outputs, mark) for the complete lines from pos the memo
+ * does not answer as matching nothing (and those longer than max_line bytes with their newline); code is
+ * 0: evaluate, 1: evaluate and learn, n >= 2: the line matches the rules learn() numbered n - 1, time is
+ * its evt.time (None: not a canonical integer, or not there) and outputs the number learnt for their
+ * outputs (-1: not known, learn them; -2: not known, not learnt).  With a bytearray sink, a line whose
+ * rules and outputs are known, with pieces() for those and an evt.time >= 0, is not an item: its alerts are
+ * appended to sink as JSON lines, and mark is the sink's size when an item's line came (its alerts go after
+ * what the sink had then).  The scan stops after max_learn lines to learn (so that what they teach serves
+ * the lines after them) or at the last complete line; end is where it stopped, lines the count of lines
+ * read. */
 static PyObject *Screen_scan(Screen *s, PyObject *args) {
     Py_buffer buf;
     Py_ssize_t pos, max_line, max_learn;
-    if (!PyArg_ParseTuple(args, "y*nnn:scan", &buf, &pos, &max_line, &max_learn))
+    PyObject *sink = Py_None;
+    if (!PyArg_ParseTuple(args, "y*nnn|O:scan", &buf, &pos, &max_line, &max_learn, &sink))
         return NULL;
+    if (sink != Py_None && !PyByteArray_CheckExact(sink)) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_TypeError, "sink must be a bytearray or None");
+        return NULL;
+    }
     PyObject *items = PyList_New(0);
     if (items == NULL) {
         PyBuffer_Release(&buf);
@@ -954,13 +1058,23 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
             break;
         long out = -2;
         long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl, &out);
+        int64_t ns;
         if (a == 1) {
             skipped++;
+        } else if (a >= 2 && out >= 0 && sink != Py_None && out < s->npieces && s->pieces[out] != NULL &&
+                   event_time_of(s, &ns) && ns >= 0) {
+            s->known++;
+            if (write_alerts(s, sink, (Py_ssize_t)out, ns) < 0) {
+                Py_DECREF(items);
+                PyBuffer_Release(&buf);
+                return NULL;
+            }
         } else {
             s->known += a >= 2;
-            PyObject *t[6] = {PyLong_FromSsize_t(line), PyLong_FromSsize_t(p - base),
+            PyObject *t[7] = {PyLong_FromSsize_t(line), PyLong_FromSsize_t(p - base),
                               PyLong_FromSsize_t(nl + 1 - base), PyLong_FromLong(a < 0 ? 0 : a == 0 ? 1 : a - 1),
-                              NULL, PyLong_FromLong(out)};
+                              NULL, PyLong_FromLong(out),
+                              PyLong_FromSsize_t(sink == Py_None ? 0 : PyByteArray_GET_SIZE(sink))};
             if (a >= 2) {
                 t[4] = event_time(s);
             } else {
@@ -968,7 +1082,7 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
                 t[4] = Py_None;
             }
             int bad = 0;
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 7; i++) {
                 if (t[i] == NULL || (!bad && PyList_Append(items, t[i]) < 0))
                     bad = 1;
                 Py_XDECREF(t[i]);
@@ -985,10 +1099,73 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
             break;
     }
     s->skipped += skipped;
-    s->passed += PyList_GET_SIZE(items) / 6;
+    s->passed += PyList_GET_SIZE(items) / 7;
     Py_ssize_t stop = p - base;
     PyBuffer_Release(&buf);
     return Py_BuildValue("(Nnnn)", items, skipped, stop, line);
+}
+
+/* pieces(number, pieces): the alerts of the outputs numbered ``number`` as JSON lines cut where their
+ * time goes: a tuple of bytes, three per alert (before, between, after), for scan()'s sink. */
+static PyObject *Screen_pieces(Screen *s, PyObject *args) {
+    Py_ssize_t o;
+    PyObject *pieces;
+    if (!PyArg_ParseTuple(args, "nO!:pieces", &o, &PyTuple_Type, &pieces))
+        return NULL;
+    Py_ssize_t n = PyTuple_GET_SIZE(pieces);
+    if (o < 0 || o >= (1 << 24) || n == 0 || n % 3 != 0) {
+        PyErr_SetString(PyExc_ValueError, "pieces(): a number in [0, 2**24) and three pieces an alert");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!PyBytes_CheckExact(PyTuple_GET_ITEM(pieces, i))) {
+            PyErr_SetString(PyExc_TypeError, "pieces(): bytes");
+            return NULL;
+        }
+    if (o >= s->npieces) {
+        Py_ssize_t cap = s->npieces ? s->npieces : 256;
+        while (cap <= o)
+            cap *= 2;
+        PyObject **np = PyMem_Realloc(s->pieces, (size_t)cap * sizeof(PyObject *));
+        if (np == NULL)
+            return PyErr_NoMemory();
+        s->pieces = np;
+        long long *nw = PyMem_Realloc(s->written, (size_t)cap * sizeof(long long));
+        if (nw == NULL)
+            return PyErr_NoMemory();
+        s->written = nw;
+        for (Py_ssize_t i = s->npieces; i < cap; i++) {
+            s->pieces[i] = NULL;
+            s->written[i] = 0;
+        }
+        s->npieces = cap;
+    }
+    Py_INCREF(pieces);
+    Py_XSETREF(s->pieces[o], pieces);
+    Py_RETURN_NONE;
+}
+
+/* drain() -> list: (number, count) flat, for the outputs whose alerts scan() wrote into its sink since the
+ * last drain(), how many times; the counts start again from 0. */
+static PyObject *Screen_drain(Screen *s, PyObject *unused) {
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < s->ntouched; k++) {
+        Py_ssize_t i = s->touched[k];
+        PyObject *o = PyLong_FromSsize_t(i), *c = PyLong_FromLongLong(s->written[i]);
+        int bad = o == NULL || c == NULL || PyList_Append(out, o) < 0 || PyList_Append(out, c) < 0;
+        Py_XDECREF(o);
+        Py_XDECREF(c);
+        if (bad) {
+            Py_DECREF(out);
+            return NULL;
+        }
+    }
+    for (Py_ssize_t k = 0; k < s->ntouched; k++)
+        s->written[s->touched[k]] = 0;
+    s->ntouched = 0;
+    return out;
 }
 
 /* learn(line, keys, number, of=0) -> bool: remember that an event with line's values under keys (a
@@ -1098,13 +1275,17 @@ static PyObject *Screen_stats(Screen *s, PyObject *unused) {
         Py_DECREF(v);
         Py_DECREF(name);
     }
-    return Py_BuildValue("{sLsLsLsLsLsnsN}", "skipped", s->skipped, "passed", s->passed, "known", s->known,
-                         "learnt", s->learnt, "resets", s->resets, "bytes", (Py_ssize_t)s->bytes, "types", types);
+    return Py_BuildValue("{sLsLsLsLsLsLsnsN}", "skipped", s->skipped, "passed", s->passed, "known", s->known,
+                         "wrote", s->wrote, "learnt", s->learnt, "resets", s->resets, "bytes", (Py_ssize_t)s->bytes,
+                         "types", types);
 }
 
 static PyMethodDef Screen_methods[] = {
     {"abstract", (PyCFunction)Screen_abstract, METH_VARARGS, "abstract(key, constants): see the module."},
-    {"scan", (PyCFunction)Screen_scan, METH_VARARGS, "scan(buffer, pos, max_line, max_learn) -> (items, skipped, end, lines)."},
+    {"scan", (PyCFunction)Screen_scan, METH_VARARGS,
+     "scan(buffer, pos, max_line, max_learn, sink=None) -> (items, skipped, end, lines)."},
+    {"pieces", (PyCFunction)Screen_pieces, METH_VARARGS, "pieces(number, pieces): see the module."},
+    {"drain", (PyCFunction)Screen_drain, METH_NOARGS, "drain() -> list of (number, count), flat."},
     {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, number, of=0) -> bool."},
     {"stats", (PyCFunction)Screen_stats, METH_NOARGS, "stats() -> dict of counters."},
     {NULL, NULL, 0, NULL},

@@ -30,6 +30,8 @@ LEARN = 64  # lines to learn before the memo reads on
 TICK_LINES = 8192
 
 _loads, _decode_error = orjson.loads, orjson.JSONDecodeError
+#: where a replay's JSON lines go (a binary stream's ``write``)
+Write = Callable[[bytes | bytearray], Any]
 
 
 @dataclass(slots=True)
@@ -103,17 +105,23 @@ class _Context:
     """What the memo's replay keeps between blocks: the engine, the memo's ``learn``, and what it
     numbered for the memo: lists of rules matched (0: none), and the outputs of such rules."""
 
-    __slots__ = ("engine", "learn", "numbers", "outputs", "results", "texts", "write")
+    __slots__ = ("engine", "learn", "numbers", "outputs", "owners", "pieces", "results", "texts", "write")
 
     def __init__(
-        self, engine: Engine, learn: Callable[..., bool], write: Callable[[bytes], Any] | None = None
+        self,
+        engine: Engine,
+        learn: Callable[..., bool],
+        write: Write | None = None,
+        pieces: Callable[[int, tuple[bytes, ...]], None] | None = None,
     ) -> None:
         self.engine = engine
         self.learn = learn
         self.write = write
+        self.pieces = pieces  # (the memo's: it then writes the alerts of the outputs it was given itself)
         self.results: list[list[CompiledRule]] = [[]]
         self.numbers: dict[tuple[int, ...], int] = {(): 0}
         self.outputs: list[Outputs] = []
+        self.owners: list[int] = []  # per output, the number of its rules
         self.texts: dict[Any, int] = {}
 
     def teach(self, raw: bytearray, ev: dict[str, Any]) -> list[Alert]:
@@ -145,27 +153,52 @@ class _Context:
         texts = [r.formatter.format(rec) for r in rules]
         host = engine.host_of(rec)
         keys = rec.keys_read()
-        alerts = engine.alerts_at(engine.time_of(ev), host, rules, texts)
+        ts = engine.time_of(ev)
+        alerts = engine.alerts_at(ts, host, rules, texts)
         if keys is None or len(self.outputs) >= MAX_OUTPUTS:
             return alerts
         try:
-            key = (tuple((t, tuple(f.items())) for t, f in texts), host)
+            key = (n, tuple((t, tuple(f.items())) for t, f in texts), host)
             o = self.texts.get(key)
         except TypeError:  # (an output value that cannot be a key)
             return alerts
         if o is None:
             o = self.texts[key] = len(self.outputs)
             self.outputs.append(([(t, dict(f)) for t, f in texts], host, None))
+            self.owners.append(n)
         self.learn(raw, keys, o, n)
-        return alerts
+        if self.pieces is None:
+            return alerts
+        # written as JSON by the caller: the pieces now (the memo writes the next ones), the JSON from them
+        return engine.alerts_at(ts, host, rules, texts, self._parts(o, alerts)[2])
+
+    def _parts(self, o: int, alerts: list[Alert]) -> Outputs:
+        """The outputs numbered ``o``, with their JSON pieces (made from ``alerts``, theirs, if not yet),
+        which the memo is given (``pieces``) when it writes alerts itself."""
+        texts, host, parts = entry = self.outputs[o]
+        if parts is None:
+            parts = [a.json_parts() for a in alerts]
+            entry = self.outputs[o] = (texts, host, parts)
+            if self.pieces is not None and None not in parts:
+                self.pieces(o, tuple(b for p in parts if p is not None for b in p))
+        return entry
 
     def _outputs(self, ts: int, o: int, rules: list[CompiledRule]) -> Outputs:
         """The outputs numbered ``o`` (of ``rules``), their JSON pieces made at the first use."""
         texts, host, parts = entry = self.outputs[o]
         if parts is None:
-            parts = [a.json_parts() for a in self.engine.alerts_at(ts, host, rules, texts)]
-            entry = self.outputs[o] = (texts, host, parts)
+            return self._parts(o, self.engine.alerts_at(ts, host, rules, texts))
         return entry
+
+    def drained(self, counts: list[int], stats: ReplayStats) -> None:
+        """Counts the alerts the memo wrote itself: ``counts`` is its ``drain()``."""
+        by_rule = stats.by_rule
+        for i in range(0, len(counts), 2):
+            o, c = counts[i], counts[i + 1]
+            rules = self.results[self.owners[o]]
+            stats.alerts += c * len(rules)
+            for r in rules:
+                by_rule[r.name] = by_rule.get(r.name, 0) + c
 
     def wrote(self, ts: int, o: int, rules: list[CompiledRule], stats: ReplayStats) -> bool:
         """Whether the alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` were written as JSON
@@ -188,17 +221,23 @@ class _Context:
 
 
 def _evaluate(
-    items: list[Any], buf: bytearray, stats: ReplayStats, count: int, ctx: _Context
+    items: list[Any], buf: bytearray, stats: ReplayStats, count: int, ctx: _Context, sink: bytearray | None
 ) -> Iterator[Alert]:
     """The alerts of the lines ``scan()`` returned (``items``) among the ``count`` lines it read; the lines
-    in between are events the memo said match nothing."""
+    in between are events the memo said match nothing, or whose alerts it wrote into ``sink`` itself: those
+    are written (``ctx.write``) before the alerts of the next line returned."""
     engine, results, known, wrote = ctx.engine, ctx.results, ctx.known, ctx.wrote
     match, alerts_of = engine.match, engine.alerts_of
     base = stats.lines
     done = 0  # lines accounted for
+    flushed = 0  # bytes of sink written
     try:
-        for i in range(0, len(items), 6):
-            line, start, stop, code, ts, out = items[i : i + 6]
+        for i in range(0, len(items), 7):
+            line, start, stop, code, ts, out, mark = items[i : i + 7]
+            if mark > flushed:
+                assert sink is not None and ctx.write is not None
+                ctx.write(sink[flushed:mark])
+                flushed = mark
             stats.events += line - done
             done = line + 1
             stats.lines = base + done
@@ -225,6 +264,11 @@ def _evaluate(
                 yield from _counted(found, stats)
         stats.events += count - done
         done = count
+        if sink:
+            assert ctx.write is not None
+            if len(sink) > flushed:
+                ctx.write(sink[flushed:] if flushed else sink)
+            sink.clear()
     finally:  # (also when the reader stops early: the lines up to the last one handed out)
         stats.lines = base + done
 
@@ -260,7 +304,7 @@ def replay_json(
     engine: Engine,
     stream: IO[bytes],
     stats: ReplayStats,
-    write: Callable[[bytes], Any],
+    write: Write,
     tick: Callable[[], None] | None = None,
 ) -> None:
     """:func:`replay_stream`, each alert written as one JSON line (``Alert.to_json``) with ``write``, in
@@ -275,7 +319,7 @@ def replay_stream(
     stats: ReplayStats,
     tick: Callable[[], None] | None = None,
     *,
-    write: Callable[[bytes], Any] | None = None,
+    write: Write | None = None,
 ) -> Iterator[Alert]:
     """The alerts of the events in ``stream``'s lines, read :data:`BLOCK` bytes at a time (from a pipe,
     what has come so far); ``tick`` is called after each block.  Without the C module, line
@@ -289,7 +333,8 @@ def replay_stream(
     engine.per_rule()  # (the memo evaluates a few events of each combination: compiling per rule pays)
     read = _reader(stream)
     scan = screen.scan
-    ctx = _Context(engine, screen.learn, write)
+    sink = None if write is None else bytearray()  # (the alerts the memo writes itself, per scan)
+    ctx = _Context(engine, screen.learn, write, None if write is None else screen.pieces)
     buf = bytearray(BLOCK + MAX_LINE + 1)  # (one buffer for the whole stream: a line's start is kept)
     view = memoryview(buf)
     have = 0  # bytes in buf
@@ -312,10 +357,12 @@ def replay_stream(
         have += n
         end = 0
         while True:  # (scan() stops after LEARN lines to learn: they teach the memo before it goes on)
-            items, _skipped, stop, count = scan(view[:have], end, MAX_LINE, LEARN)
+            items, _skipped, stop, count = scan(view[:have], end, MAX_LINE, LEARN, sink)
             if not count:
                 break
-            yield from _evaluate(items, buf, stats, count, ctx)
+            yield from _evaluate(items, buf, stats, count, ctx, sink)
+            if sink is not None:
+                ctx.drained(screen.drain(), stats)
             end = stop
         buf[: have - end] = buf[end:have]  # (the start of the next line, to the front)
         have -= end
