@@ -22,7 +22,7 @@ import orjson
 from stockade.cli.lazy import LazyGroup
 from stockade.runtime.rules.diagnostics import Diagnostic
 from stockade.runtime.rules.engine import Engine
-from stockade.runtime.rules.replay import ReplayStats, replay_json, replay_stream
+from stockade.runtime.rules.replay import ReplayStats, replay_write
 from stockade.runtime.rules.ruleset import Ruleset, load_ruleset
 
 EXIT_OK, EXIT_USAGE = 0, 2
@@ -157,11 +157,7 @@ def replay_cmd(
     show = not quiet and sys.stderr.isatty() and not sys.stdout.isatty()
     try:
         with _progress(events, stats, show) as tick:
-            if fmt == "json":
-                replay_json(engine, events, stats, out.write, tick)
-            else:
-                for alert in replay_stream(engine, events, stats, tick):
-                    out.write(alert.line().encode() + b"\n")
+            replay_write(engine, events, stats, out.write, tick, form=fmt)
     finally:
         out.flush()  # (the alerts found before a Ctrl-C are written too)
     if not quiet:

@@ -16,9 +16,6 @@ import orjson
 
 from stockade.model.fastinit import faster_init
 
-_MARK = "\x00time\x00"
-_MARKED = orjson.dumps(_MARK)[1:-1]  # (as JSON: \u0000time\u0000, where the marked JSON is cut)
-
 #: the last whole second :func:`rfc3339_ns` formatted, and its text: the alerts of a stream fall in the same
 #: second far more often than not, and ``datetime`` formatting costs ~4 µs (a quarter of an alert's JSON)
 _LAST_SECOND: tuple[int, str] = (0, "1970-01-01T00:00:00")
@@ -46,9 +43,6 @@ class Alert:
     source: str = "syscall"
     tags: tuple[str, ...] = ()
     hostname: str = ""
-    #: :meth:`to_json` around the time, where a producer of many alerts alike but for their time made it
-    #: (:meth:`json_parts`): ``to_json`` then only puts the time in
-    parts: tuple[bytes, bytes, bytes] | None = field(default=None, compare=False, repr=False)
 
     def line(self, time: str | None = None) -> str:
         """The text line Falco prints: ``<time>: <Priority> <output>`` (``time``: this alert's, formatted)."""
@@ -56,22 +50,7 @@ class Alert:
 
     def to_json(self) -> bytes:
         """:meth:`to_dict` as one line of JSON, with its newline."""
-        if self.parts is not None:
-            t = rfc3339_ns(self.time_ns).encode()
-            before, between, after = self.parts
-            return before + t + between + t + after
         return orjson.dumps(self.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
-
-    def json_parts(self) -> tuple[bytes, bytes, bytes] | None:
-        """This alert's :meth:`to_json` cut where the time goes (twice: ``output`` starts with it), for
-        alerts that differ from this one only in their time; None if it cannot be cut there."""
-        marked = orjson.dumps(
-            {**self.to_dict(), "output": f"{_MARK}: {self.priority} {self.output}", "time": _MARK}
-        )
-        pieces = (marked + b"\n").split(_MARKED)
-        if len(pieces) != 3:  # (the mark in the alert's own text)
-            return None
-        return pieces[0], pieces[1], pieces[2]
 
     def to_dict(self) -> dict[str, Any]:
         time = rfc3339_ns(self.time_ns)

@@ -145,22 +145,3 @@ def test_alerts_of_a_file_go_out_buffered_and_of_a_pipe_one_by_one(
         with open(r, "rb") as pipe:
             assert rules_cmds._alert_output(pipe) is sys.stdout.buffer
         os.close(w)
-
-
-@pytest.mark.parametrize(
-    "output", ["text", 'quotes " and \\ and \n', "caf\u00e9 \u2603", "a \x00time\x00 b", ""]
-)
-def test_alert_json_from_parts_is_its_dict_s_json(output: str) -> None:
-    import dataclasses
-
-    for ns in (0, 1_700_000_000_123_456_789, 4_102_444_800 * 10**9):
-        a = Alert(
-            ns, 'R "x"', "Warning", output, {"k": 1, "s": output, "n": None}, tags=("b", "a"), hostname="h"
-        )
-        want = orjson.dumps(a.to_dict(), option=orjson.OPT_APPEND_NEWLINE)
-        assert a.to_json() == want
-        parts = dataclasses.replace(a, time_ns=5).json_parts()  # (made from another alert's time)
-        if "\x00time\x00" in output:
-            assert parts is None  # (the mark in the text: not cut)
-            continue
-        assert parts is not None and dataclasses.replace(a, parts=parts).to_json() == want

@@ -472,31 +472,43 @@ def _timeless_line(line: bytes) -> bytes:
     return orjson.dumps(d)
 
 
+def _timeless_text(line: bytes) -> bytes:
+    """A text alert as it is, but for one of an event without ``evt.time``: without its time."""
+    line = line.rstrip(b"\n")
+    return line if line.startswith(b"2023-11-1") else line.split(b": ", 1)[1]
+
+
 @native
-@pytest.mark.parametrize("source", ["bytes", "file", "pipe"])
-def test_json_written_by_the_memo_is_the_line_by_line_replay_s(
-    all_rules: Ruleset, screens: Screens, tmp_path: Any, source: str
+@pytest.mark.parametrize(
+    ("source", "form", "rule_matching"),
+    [("bytes", "json", "first"), ("file", "json", "first"), ("pipe", "json", "first"),
+     ("bytes", "text", "first"), ("bytes", "json", "all"), ("file", "text", "all")],
+)  # fmt: skip
+def test_lines_written_by_the_memo_are_the_line_by_line_replay_s(
+    all_rules: Ruleset, screens: Screens, tmp_path: Any, source: str, form: str, rule_matching: str
 ) -> None:
-    """``replay_json`` (the command's JSON output: alerts the memo knows whole written from pieces) against
-    the line-by-line replay's ``to_json``, in order, read from memory, a file (``os.readv`` into the
-    buffer) and a pipe."""
+    """``replay_write`` (what the command writes: the alerts the memo knows whole written by the memo from
+    their fields' pieces) against the line-by-line replay's ``to_json`` or ``line``, byte for byte and in
+    order, read from memory, a file (``os.readv`` into the buffer) and a pipe."""
     import os
     import threading
 
     data = stream(random.Random(21), 6000)
     plain_stats = ReplayStats()
-    engine = Engine(all_rules, hostname="h")
-    want = [_timeless_line(a.to_json()) for a in replay(engine, io.BytesIO(data), plain_stats)]
+    engine = Engine(all_rules, rule_matching=rule_matching, hostname="h")
+    norm = _timeless_line if form == "json" else _timeless_text
+    alerts = replay(engine, io.BytesIO(data), plain_stats)
+    want = [norm(a.to_json() if form == "json" else a.line().encode()) for a in alerts]
     out = io.BytesIO()
     stats = ReplayStats()
-    engine = Engine(all_rules, hostname="h")
+    engine = Engine(all_rules, rule_matching=rule_matching, hostname="h")
     if source == "bytes":
-        replay_mod.replay_json(engine, io.BytesIO(data), stats, out.write)
+        replay_mod.replay_write(engine, io.BytesIO(data), stats, out.write, form=form)
     elif source == "file":
         path = tmp_path / "events.jsonl"
         path.write_bytes(data)
         with open(path, "rb") as fh:
-            replay_mod.replay_json(engine, fh, stats, out.write)
+            replay_mod.replay_write(engine, fh, stats, out.write, form=form)
     else:
         r, w = os.pipe()
 
@@ -509,40 +521,46 @@ def test_json_written_by_the_memo_is_the_line_by_line_replay_s(
         t = threading.Thread(target=feed)
         t.start()
         with os.fdopen(r, "rb") as fh:
-            replay_mod.replay_json(engine, fh, stats, out.write)
+            replay_mod.replay_write(engine, fh, stats, out.write, form=form)
         t.join()
-    got = [_timeless_line(x) for x in out.getvalue().splitlines()]
+    got = [norm(x) for x in out.getvalue().splitlines()]
     assert got == want and stats == plain_stats and len(want) > 500
-    assert screens.stats()["known"] > screens.stats()["wrote"] > 0  # (some alerts written by the memo)
+    assert screens.stats()["wrote"] > 0  # (some alerts written by the memo)
 
 
 @native
-def test_the_memo_writes_the_time_as_rfc3339_ns() -> None:
-    """Alerts the memo writes itself (``scan``'s sink) carry the time ``rfc3339_ns`` makes, twice, between
-    the pieces given; the lines it writes are not returned, the others carry the sink's size."""
+def test_the_memo_writes_known_alerts_from_their_fields_with_the_time_as_rfc3339_ns() -> None:
+    """Alerts the memo writes itself (``scan``'s sink): the program's bytes, the pieces of its fields learnt
+    for the line's values, and the time ``rfc3339_ns`` makes; the lines it writes are not returned, the
+    others carry the sink's size when they came."""
     from stockade.model.alert import rfc3339_ns
 
     s = screen_mod.new_screen(load_ruleset([]))
     assert s is not None
-    first = b'{"evt.type":"x","k":1,"evt.time":5}'
+    first = b'{"evt.type":"x","k":1,"f":"a","evt.time":5}'
     assert s.learn(first, ("evt.type", "k"), 1)
-    assert s.learn(first, ("evt.type", "k"), 0, 1)  # (outputs numbered 0 of the rules numbered 1)
+    s.program(1, (b"<", -1, b"|", -1, b">", 0, 1, 2, b"/", 5, b"\n"), (7, 3))  # (fields numbered 7 and 3)
     sink = bytearray()
     items, _skipped, _end, _n = s.scan(first + b"\n", 0, 1 << 20, 64, sink)
-    assert items[3:6] == [2, 5, 0] and sink == b""  # (no pieces yet: the line is returned)
-    s.pieces(0, (b"<", b"|", b">\n", b"[", b"]", b"\n"))
+    assert items[3:7] == [2, 5, -1, 0] and sink == b""  # (its fields not known: returned, to learn them)
+    assert s.missing(first, 1) == (7, 3) and s.missing(first, 2) is None
+    assert s.learn_fields(first, [(("f",), 7, (b"A", b"B", b"C")), (("f", "k"), 3, (b"D", b"E", b"F"))]) == 2
+    assert s.missing(first, 1) == ()
+    items, _skipped, _end, _n = s.scan(b'{"evt.type":"x","k":1,"f":"b","evt.time":5}\n', 0, 1 << 20, 64, sink)
+    assert items[3:7] == [2, 5, -1, 0] and sink == b""  # (f another value: not known)
     rng = random.Random(3)
     days = [0, 59, 60, 365 + 59, 11_016, 11_017, 11_046, 47_540, 47_541, 106_751]  # (2000-02-29, 2100-03-01…)
     day = 86_400 * 10**9
     times = [d * day + rng.choice([0, 1, 999_999_999, rng.randrange(day)]) for d in days]
     times += [2**63 - 1, rng.randrange(2**63)]
-    lines = [b'{"evt.type":"x","k":1,"evt.time":%d}' % t for t in times]
-    lines.insert(3, b'{"evt.type":"x","k":1,"evt.time":-1}')  # (before 1970: returned)
-    lines.insert(5, b'{"evt.type":"x","k":2,"evt.time":7}')  # (not known: returned, to learn)
+    lines = [b'{"f":"a","evt.type":"x","k":1,"evt.time":%d}' % t for t in times]
+    lines.insert(3, b'{"evt.type":"x","k":1,"f":"a","evt.time":-1}')  # (before 1970: returned)
+    lines.insert(5, b'{"evt.type":"x","k":2,"f":"a","evt.time":7}')  # (not known: returned, to learn)
     items, _skipped, _end, n = s.scan(b"\n".join(lines) + b"\n", 0, 1 << 20, 64, sink)
-    assert n == len(lines) and s.drain() == [0, len(times)] and s.drain() == []
-    want = b"".join(b"<%s|%s>\n[%s]%s\n" % ((rfc3339_ns(t).encode(),) * 4) for t in times)
+    assert n == len(lines) and s.drain() == [1, len(times)] and s.drain() == []
+    want = b"".join(b"<%s|%s>ABC/F\n" % ((rfc3339_ns(t).encode(),) * 2) for t in times)
     assert sink == want, (sink[:200], want[:200])
     per = len(want) // len(times)
-    marks = [(items[i], items[i + 6]) for i in range(0, len(items), 7)]  # (line, mark)
-    assert marks == [(3, 3 * per), (5, 4 * per)]
+    marks = [(items[i], items[i + 5], items[i + 6]) for i in range(0, len(items), 7)]  # (line, fields, mark)
+    assert marks == [(3, 1, 3 * per), (5, -2, 4 * per)]
+    assert s.stats()["wrote"] == len(times) and s.stats()["fields"][7]["entries"] == 1

@@ -11,17 +11,20 @@
  *     caller numbers ``number`` — under the line's bytes at ``keys``: the event's top-level keys the
  *     engine read to decide (present or absent: the keys of one evaluation *path*).  An event of the same
  *     type with the same bytes under those keys follows the same path to the same rules.  A type keeps up
- *     to MAX_VARIANTS key sets.  learn(line, keys, number, of) does the same for the outputs of the rules
- *     numbered ``of``: the keys their formatting read, and the caller's number for the texts it made.
- *   - scan(buffer, pos, max_line, max_learn) walks the complete lines from ``pos``, skips those the memo
- *     says match nothing, and returns the others for the engine, each with a code: evaluate it, evaluate
- *     it on a recorder and learn() it, or the number of the rules the memo says it matches with the
- *     number of their outputs (if known) and the event's evt.time — all an alert needs.  It stops after ``max_learn`` lines to learn, so that what they teach serves
- *     the lines after them.
- *   - pieces(number, pieces) gives the alerts of the outputs the caller numbers ``number`` as JSON lines
- *     cut where their time goes; scan(..., sink) then appends the alerts of a line it knows whole to the
- *     bytearray ``sink`` itself (drain() says how many of each it wrote), in order with the lines it
- *     returns: each carries the sink's size when it came.
+ *     to MAX_VARIANTS key sets.
+ *   - learn_fields(line, fields) does the same for output fields (the caller's numbers): the keys the
+ *     formatting of each read, and what it made — the text escaped for JSON, the value as JSON, the text;
+ *     missing(line, number) says which fields of a program the memo does not know for a line.
+ *     program(number, ops, fields) says how the alerts of the rules numbered ``number`` are written: bytes
+ *     as they are, the time, and pieces of their fields.  The memo thus knows an alert's line from the
+ *     fields one by one: a new combination of known values needs no Python.
+ *   - scan(buffer, pos, max_line, max_learn, sink) walks the complete lines from ``pos``, skips those the
+ *     memo says match nothing, appends to the bytearray ``sink`` the alerts of those whose rules and
+ *     fields it knows (with the event's evt.time, RFC 3339 as Python's datetime writes it; drain() says how
+ *     many of each list of rules), and returns the others for the engine, each with a code: evaluate it,
+ *     evaluate it on a recorder and learn() it, or the number of the rules the memo says it matches — and
+ *     the sink's size when it came, so that the caller writes the alerts in order.  It stops after
+ *     ``max_learn`` lines to learn, so that what they teach serves the lines after them.
  *   - abstract(key, constants): a numeric key every rule only compares with these integer constants
  *     (``evt.num = 0``: upstream's never_true) is remembered by where its value falls among them, not by
  *     its bytes (a canonical JSON integer only; anything else by its bytes).
@@ -50,6 +53,9 @@
 #define FILTER_BITS 65536 /* per key set: 8 KiB */
 #define WINDOW 8192       /* look-ups between two reviews of a type's hit rate */
 #define MIN_HITS 0.10     /* a type hitting less often than this in a window is no longer learnt */
+#define MAX_FIELDS 128    /* output fields of one list of rules */
+#define MAX_FIELD_IDS 65536
+#define MAX_PIECES (1 << 20)
 
 /* ---- hashing -------------------------------------------------------------------------------------- */
 static inline uint64_t mix(uint64_t h) {
@@ -404,6 +410,15 @@ typedef struct {
     long long looked, hit, window_looked, window_hit;
 } Type;
 
+/* How to write the alerts of a list of rules: ops is a tuple of bytes (written as they are) and ints: -1
+ * the time (30 bytes), 3 * i + kind the piece ``kind`` (0 text escaped for JSON, 1 value as JSON, 2 text)
+ * of the program's field i, fields[i] the caller's number for it. */
+typedef struct {
+    PyObject *ops;
+    Py_ssize_t nfields;
+    Py_ssize_t fields[MAX_FIELDS];
+} Program;
+
 typedef struct {
     PyObject_HEAD
     Type **types;  /* open addressing on the type's hash, MAX_TYPES * 2 slots */
@@ -422,13 +437,22 @@ typedef struct {
     uint32_t places[MAX_KEYS];  /* per key with constants and a canonical integer: its place + 1, else 0 */
     unsigned char *blob;
     Py_ssize_t blobcap;
-    /* pieces(): per output number, the alerts' JSON around their time (a tuple of bytes, 3 per alert),
-     * and how many times they were written into scan()'s sink since drain() */
+    /* the outputs: per output field (the caller's number j), a memo of its own, whose key sets are
+     * indexes into the keys of ``fkeys`` (one binding of a line serves all fields); its entries number
+     * pieces[] (the field's text escaped for JSON, its value as JSON, its text) */
+    Type *fkeys;
+    Type **fields;
+    Py_ssize_t nfields;
     PyObject **pieces;
+    Py_ssize_t npieces, piecescap;
+    /* program(): per number of rules, how to write their alerts; how many times scan() wrote them into
+     * its sink since drain() */
+    Program **programs;
     long long *written;
-    Py_ssize_t npieces;
+    Py_ssize_t nprograms;
     Py_ssize_t *touched; /* the numbers with written > 0 */
     Py_ssize_t ntouched, touchedcap;
+    Py_ssize_t found[MAX_FIELDS]; /* the pieces of the line read last, per field of its program */
     int64_t last_second; /* the time text of this second, made last */
     char second_text[20];
 } Screen;
@@ -476,6 +500,10 @@ static void reset_all(Screen *s) {
         if (s->types[i] != NULL)
             for (int j = 0; j < s->types[i]->nvariants; j++)
                 variant_clear(s, s->types[i]->variants[j]);
+    for (Py_ssize_t i = 0; i < s->nfields; i++)
+        if (s->fields[i] != NULL)
+            for (int j = 0; j < s->fields[i]->nvariants; j++)
+                variant_clear(s, s->fields[i]->variants[j]);
     s->resets++;
 }
 
@@ -542,7 +570,7 @@ static int add_key(Screen *s, Type *t, PyObject *name) {
     memcpy(key->name, k, (size_t)len);
     key->len = len;
     key->h = h;
-    PyObject *consts = PyDict_GetItemWithError(s->abstract, name);
+    PyObject *consts = t == s->fkeys ? NULL : PyDict_GetItemWithError(s->abstract, name); /* (outputs: bytes) */
     if (consts == NULL && PyErr_Occurred())
         return -2;
     if (consts != NULL) {
@@ -800,12 +828,27 @@ static int bind(Screen *s, Type *t) {
     return 1;
 }
 
-/* The memo of the outputs of the lines whose rules learn() numbered n: a type of its own, named by a
- * control character (which no evt.type read here holds) and the number. */
-static Type *output_type(Screen *s, unsigned long n, int create) {
-    unsigned char name[24];
-    int len = snprintf((char *)name, sizeof name, "\x01%lu", n);
-    return find_type(s, name, len, create);
+/* The memo of output field j (created if asked and new); NULL if not there. */
+static Type *field_memo(Screen *s, Py_ssize_t j, int create) {
+    if (j < s->nfields && s->fields[j] != NULL)
+        return s->fields[j];
+    if (!create || j < 0 || j >= MAX_FIELD_IDS)
+        return NULL;
+    if (s->fkeys == NULL && (s->fkeys = PyMem_Calloc(1, sizeof(Type))) == NULL)
+        return NULL;
+    if (j >= s->nfields) {
+        Py_ssize_t cap = s->nfields ? s->nfields : 64;
+        while (cap <= j)
+            cap *= 2;
+        Type **f = PyMem_Realloc(s->fields, (size_t)cap * sizeof(Type *));
+        if (f == NULL)
+            return NULL;
+        for (Py_ssize_t i = s->nfields; i < cap; i++)
+            f[i] = NULL;
+        s->fields = f;
+        s->nfields = cap;
+    }
+    return s->fields[j] = PyMem_Calloc(1, sizeof(Type));
 }
 
 /* The entry of the bound line in t's memo (NULL: none); counts the look-up for t's hit rate. */
@@ -837,10 +880,31 @@ static Entry *lookup(Screen *s, Type *t) {
     return NULL;
 }
 
-/* What the memo says of the line [p, e): 1 it matches nothing; 2 + n it matches learn()'s result n, and
- * *out is the number of its outputs (-1: not known, learn them; -2: not known, not learnt); 0 it does not
- * know (learn it); -1 the line is not read here or its type is not learnt. */
-static long answer(Screen *s, const unsigned char *p, const unsigned char *e, long *out) {
+/* Whether the memo knows every field of program g for the bound line (its pieces then in s->found); a
+ * field whose memo is off sets *off. */
+static int fields_known(Screen *s, Program *g, int *off) {
+    if (g->nfields > 0 && (s->fkeys == NULL || !bind(s, s->fkeys)))
+        return 0;
+    for (Py_ssize_t i = 0; i < g->nfields; i++) {
+        Type *t = field_memo(s, g->fields[i], 0);
+        if (t != NULL && t->off) {
+            *off = 1;
+            return 0;
+        }
+        Entry *en = t == NULL ? NULL : lookup(s, t);
+        if (en == NULL)
+            return 0;
+        s->found[i] = (Py_ssize_t)en->result;
+    }
+    return 1;
+}
+
+/* What the memo says of the line [p, e): 1 it matches nothing; 2 + n it matches learn()'s result n; 0 it
+ * does not know (learn it); -1 the line is not read here or its type is not learnt.  With fields (for a
+ * sink), for 2 + n, *out says whether the fields of n's program are known for the line (1, pieces in
+ * s->found), are to be learnt (-1: also when there is no program yet) or not (-2: a field's memo is
+ * off). */
+static long answer(Screen *s, const unsigned char *p, const unsigned char *e, int fields, long *out) {
     const unsigned char *tn;
     Py_ssize_t tl;
     if (!parse_line(s, p, e, &tn, &tl))
@@ -853,12 +917,11 @@ static long answer(Screen *s, const unsigned char *p, const unsigned char *e, lo
         return 0;
     if (en->result == 0)
         return 1;
-    Type *o = output_type(s, en->result, 0);
-    *out = o != NULL && o->off ? -2 : -1;
-    if (o != NULL && !o->off && bind(s, o)) {
-        Entry *known = lookup(s, o);
-        if (known != NULL)
-            *out = (long)known->result;
+    Program *g = (Py_ssize_t)en->result < s->nprograms ? s->programs[en->result] : NULL;
+    *out = fields ? -1 : -2; /* (no program yet: the caller may make one) */
+    if (fields && g != NULL) {
+        int off = 0;
+        *out = fields_known(s, g, &off) ? 1 : off ? -2 : -1;
     }
     return 2 + (long)en->result;
 }
@@ -921,40 +984,52 @@ static void time_text(Screen *s, int64_t ns, char *out) {
     out[29] = 'Z';
 }
 
-/* Appends to sink the alerts of the output numbered o at ns (pieces[o]: before, between, after per alert;
- * the time goes between them twice). */
-static int write_alerts(Screen *s, PyObject *sink, Py_ssize_t o, int64_t ns) {
-    PyObject *pieces = s->pieces[o];
-    Py_ssize_t n = PyTuple_GET_SIZE(pieces), add = 0, at = PyByteArray_GET_SIZE(sink);
-    for (Py_ssize_t i = 0; i < n; i++)
-        add += PyBytes_GET_SIZE(PyTuple_GET_ITEM(pieces, i)) + (i % 3 == 2 ? 0 : 30);
+/* Appends to sink the alerts of the rules numbered n (their program) at ns, with the pieces of the line
+ * read last (s->found). */
+static int write_alerts(Screen *s, PyObject *sink, Py_ssize_t n, int64_t ns) {
+    Program *g = s->programs[n];
+    Py_ssize_t nops = PyTuple_GET_SIZE(g->ops), add = 0, at = PyByteArray_GET_SIZE(sink);
+    for (Py_ssize_t i = 0; i < nops; i++) {
+        PyObject *op = PyTuple_GET_ITEM(g->ops, i);
+        if (PyBytes_CheckExact(op)) {
+            add += PyBytes_GET_SIZE(op);
+        } else {
+            long k = PyLong_AsLong(op);
+            add += k < 0 ? 30 : PyBytes_GET_SIZE(PyTuple_GET_ITEM(s->pieces[s->found[k / 3]], k % 3));
+        }
+    }
     if (PyByteArray_Resize(sink, at + add) < 0)
         return -1;
     char t[30], *w = PyByteArray_AS_STRING(sink) + at;
     time_text(s, ns, t);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *b = PyTuple_GET_ITEM(pieces, i);
-        memcpy(w, PyBytes_AS_STRING(b), (size_t)PyBytes_GET_SIZE(b));
-        w += PyBytes_GET_SIZE(b);
-        if (i % 3 != 2) {
-            memcpy(w, t, 30);
-            w += 30;
+    for (Py_ssize_t i = 0; i < nops; i++) {
+        PyObject *op = PyTuple_GET_ITEM(g->ops, i);
+        if (!PyBytes_CheckExact(op)) {
+            long k = PyLong_AsLong(op);
+            if (k < 0) {
+                memcpy(w, t, 30);
+                w += 30;
+                continue;
+            }
+            op = PyTuple_GET_ITEM(s->pieces[s->found[k / 3]], k % 3);
         }
+        memcpy(w, PyBytes_AS_STRING(op), (size_t)PyBytes_GET_SIZE(op));
+        w += PyBytes_GET_SIZE(op);
     }
     s->wrote++;
-    if (s->written[o]++ == 0) {
+    if (s->written[n]++ == 0) {
         if (s->ntouched == s->touchedcap) {
             Py_ssize_t cap = s->touchedcap ? s->touchedcap * 2 : 256;
             Py_ssize_t *nt = PyMem_Realloc(s->touched, (size_t)cap * sizeof(Py_ssize_t));
             if (nt == NULL) {
-                s->written[o]--;
+                s->written[n]--;
                 PyErr_NoMemory();
                 return -1;
             }
             s->touched = nt;
             s->touchedcap = cap;
         }
-        s->touched[s->ntouched++] = o;
+        s->touched[s->ntouched++] = n;
     }
     return 0;
 }
@@ -985,6 +1060,20 @@ static void Screen_dealloc(Screen *s) {
     for (Py_ssize_t i = 0; i < s->npieces; i++)
         Py_XDECREF(s->pieces[i]);
     PyMem_Free(s->pieces);
+    for (Py_ssize_t i = 0; i < s->nfields; i++)
+        if (s->fields[i] != NULL) {
+            s->fields[i]->nkeys = 0; /* (its keys are fkeys') */
+            type_free(s, s->fields[i]);
+        }
+    PyMem_Free(s->fields);
+    if (s->fkeys != NULL)
+        type_free(s, s->fkeys);
+    for (Py_ssize_t i = 0; i < s->nprograms; i++)
+        if (s->programs[i] != NULL) {
+            Py_DECREF(s->programs[i]->ops);
+            PyMem_Free(s->programs[i]);
+        }
+    PyMem_Free(s->programs);
     PyMem_Free(s->written);
     PyMem_Free(s->touched);
     Py_TYPE(s)->tp_free((PyObject *)s);
@@ -1023,16 +1112,16 @@ static PyObject *Screen_abstract(Screen *s, PyObject *args) {
 }
 
 /* scan(buffer, pos, max_line, max_learn, sink=None) -> (items, skipped, end, lines): items is a flat list
- * of (line number from 0, start, stop, code, time, outputs, mark) for the complete lines from pos the memo
+ * of (line number from 0, start, stop, code, time, fields, mark) for the complete lines from pos the memo
  * does not answer as matching nothing (and those longer than max_line bytes with their newline); code is
  * 0: evaluate, 1: evaluate and learn, n >= 2: the line matches the rules learn() numbered n - 1, time is
- * its evt.time (None: not a canonical integer, or not there) and outputs the number learnt for their
- * outputs (-1: not known, learn them; -2: not known, not learnt).  With a bytearray sink, a line whose
- * rules and outputs are known, with pieces() for those and an evt.time >= 0, is not an item: its alerts are
- * appended to sink as JSON lines, and mark is the sink's size when an item's line came (its alerts go after
- * what the sink had then).  The scan stops after max_learn lines to learn (so that what they teach serves
- * the lines after them) or at the last complete line; end is where it stopped, lines the count of lines
- * read. */
+ * its evt.time (None: not a canonical integer, or not there).  With a bytearray sink, a line whose rules
+ * have a program() and whose fields the memo knows, with an evt.time >= 0, is not an item: its alerts are
+ * appended to sink, and mark is the sink's size when an item's line came (its alerts go after what the
+ * sink had then); fields is -1 for a line whose fields are to be learnt (learn_fields()), else -2 (or 1:
+ * known, but the time was not).  The scan stops after max_learn lines to learn (so that what they teach
+ * serves the lines after them) or at the last complete line; end is where it stopped, lines the count of
+ * lines read. */
 static PyObject *Screen_scan(Screen *s, PyObject *args) {
     Py_buffer buf;
     Py_ssize_t pos, max_line, max_learn;
@@ -1057,14 +1146,13 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
         if (nl == NULL)
             break;
         long out = -2;
-        long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl, &out);
+        long a = nl + 1 - p > max_line ? -1 : answer(s, p, nl, sink != Py_None, &out);
         int64_t ns;
         if (a == 1) {
             skipped++;
-        } else if (a >= 2 && out >= 0 && sink != Py_None && out < s->npieces && s->pieces[out] != NULL &&
-                   event_time_of(s, &ns) && ns >= 0) {
+        } else if (a >= 2 && out == 1 && event_time_of(s, &ns) && ns >= 0) {
             s->known++;
-            if (write_alerts(s, sink, (Py_ssize_t)out, ns) < 0) {
+            if (write_alerts(s, sink, (Py_ssize_t)(a - 2), ns) < 0) {
                 Py_DECREF(items);
                 PyBuffer_Release(&buf);
                 return NULL;
@@ -1105,48 +1193,73 @@ static PyObject *Screen_scan(Screen *s, PyObject *args) {
     return Py_BuildValue("(Nnnn)", items, skipped, stop, line);
 }
 
-/* pieces(number, pieces): the alerts of the outputs numbered ``number`` as JSON lines cut where their
- * time goes: a tuple of bytes, three per alert (before, between, after), for scan()'s sink. */
-static PyObject *Screen_pieces(Screen *s, PyObject *args) {
-    Py_ssize_t o;
-    PyObject *pieces;
-    if (!PyArg_ParseTuple(args, "nO!:pieces", &o, &PyTuple_Type, &pieces))
+/* program(number, ops, fields): how to write the alerts of the rules learn() numbered ``number`` (see
+ * Program); fields: the caller's numbers of the output fields the ops name. */
+static PyObject *Screen_program(Screen *s, PyObject *args) {
+    Py_ssize_t n;
+    PyObject *ops, *fields;
+    if (!PyArg_ParseTuple(args, "nO!O!:program", &n, &PyTuple_Type, &ops, &PyTuple_Type, &fields))
         return NULL;
-    Py_ssize_t n = PyTuple_GET_SIZE(pieces);
-    if (o < 0 || o >= (1 << 24) || n == 0 || n % 3 != 0) {
-        PyErr_SetString(PyExc_ValueError, "pieces(): a number in [0, 2**24) and three pieces an alert");
+    Py_ssize_t nf = PyTuple_GET_SIZE(fields);
+    if (n < 1 || n >= (1 << 24) || nf > MAX_FIELDS) {
+        PyErr_SetString(PyExc_ValueError, "program(): a number in [1, 2**24), at most 128 fields");
         return NULL;
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!PyBytes_CheckExact(PyTuple_GET_ITEM(pieces, i))) {
-            PyErr_SetString(PyExc_TypeError, "pieces(): bytes");
+    Program *g = PyMem_Calloc(1, sizeof(Program));
+    if (g == NULL)
+        return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        g->fields[i] = PyLong_AsSsize_t(PyTuple_GET_ITEM(fields, i));
+        if (g->fields[i] < 0 || g->fields[i] >= MAX_FIELD_IDS) {
+            PyMem_Free(g);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "program(): field numbers in [0, 65536)");
             return NULL;
         }
-    if (o >= s->npieces) {
-        Py_ssize_t cap = s->npieces ? s->npieces : 256;
-        while (cap <= o)
+    }
+    g->nfields = nf;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
+        PyObject *op = PyTuple_GET_ITEM(ops, i);
+        long k = PyBytes_CheckExact(op) ? 0 : PyLong_Check(op) ? PyLong_AsLong(op) : -2;
+        if (k < -1 || k >= 3 * nf) {
+            PyMem_Free(g);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "program(): ops are bytes, -1 or 3 * field + kind");
+            return NULL;
+        }
+    }
+    g->ops = ops;
+    Py_INCREF(ops);
+    if (n >= s->nprograms) {
+        Py_ssize_t cap = s->nprograms ? s->nprograms : 256;
+        while (cap <= n)
             cap *= 2;
-        PyObject **np = PyMem_Realloc(s->pieces, (size_t)cap * sizeof(PyObject *));
-        if (np == NULL)
+        Program **np = PyMem_Realloc(s->programs, (size_t)cap * sizeof(Program *));
+        long long *nw = np == NULL ? NULL : PyMem_Realloc(s->written, (size_t)cap * sizeof(long long));
+        if (np != NULL)
+            s->programs = np;
+        if (nw == NULL) {
+            Py_DECREF(ops);
+            PyMem_Free(g);
             return PyErr_NoMemory();
-        s->pieces = np;
-        long long *nw = PyMem_Realloc(s->written, (size_t)cap * sizeof(long long));
-        if (nw == NULL)
-            return PyErr_NoMemory();
+        }
         s->written = nw;
-        for (Py_ssize_t i = s->npieces; i < cap; i++) {
-            s->pieces[i] = NULL;
+        for (Py_ssize_t i = s->nprograms; i < cap; i++) {
+            s->programs[i] = NULL;
             s->written[i] = 0;
         }
-        s->npieces = cap;
+        s->nprograms = cap;
     }
-    Py_INCREF(pieces);
-    Py_XSETREF(s->pieces[o], pieces);
+    if (s->programs[n] != NULL) {
+        Py_DECREF(s->programs[n]->ops);
+        PyMem_Free(s->programs[n]);
+    }
+    s->programs[n] = g;
     Py_RETURN_NONE;
 }
 
-/* drain() -> list: (number, count) flat, for the outputs whose alerts scan() wrote into its sink since the
- * last drain(), how many times; the counts start again from 0. */
+/* drain() -> list: (number, count) flat, for the numbers of rules whose alerts scan() wrote into its sink
+ * since the last drain(), how many times; the counts start again from 0. */
 static PyObject *Screen_drain(Screen *s, PyObject *unused) {
     PyObject *out = PyList_New(0);
     if (out == NULL)
@@ -1168,47 +1281,27 @@ static PyObject *Screen_drain(Screen *s, PyObject *unused) {
     return out;
 }
 
-/* learn(line, keys, number, of=0) -> bool: remember that an event with line's values under keys (a
- * tuple of str, in one order per key set) matches the rules the caller numbers ``number`` (0: none); with
- * ``of`` (> 0), that the outputs of the rules numbered ``of`` are, for the line's values under keys, those
- * the caller numbers ``number``.  False when the line is not read here, the memo is full, or it knew. */
-static PyObject *Screen_learn(Screen *s, PyObject *args) {
-    Py_buffer buf;
-    PyObject *keys;
-    unsigned int number;
-    unsigned long of = 0;
-    if (!PyArg_ParseTuple(args, "y*O!I|k:learn", &buf, &PyTuple_Type, &keys, &number, &of))
-        return NULL;
-    const unsigned char *p = buf.buf, *e = p + buf.len;
-    while (e > p && (e[-1] == '\n'))
-        e--;
-    PyObject *result = Py_False;
-    const unsigned char *tn;
-    Py_ssize_t tl;
+/* Stores ``number`` in memo t under the bound line's values at the keys k (the indexes of ``keys``, a tuple
+ * of str, in the key table of kt, which s is bound to): 1 stored, 0 not (full, or known), -1 error. */
+static int learn_into(Screen *s, Type *t, Type *kt, PyObject *keys, unsigned int number) {
     Py_ssize_t nk = PyTuple_GET_SIZE(keys);
-    if (!parse_line(s, p, e, &tn, &tl) || nk > MAX_KEYS)
-        goto done;
-    Type *t = of > 0 ? output_type(s, of, 1) : find_type(s, tn, tl, 1);
-    if (t == NULL || t->off)
-        goto done;
+    if (nk > MAX_KEYS || t->off)
+        return 0;
     int idx[MAX_KEYS];
     for (Py_ssize_t i = 0; i < nk; i++) {
         PyObject *k = PyTuple_GET_ITEM(keys, i);
         if (!PyUnicode_Check(k)) {
             PyErr_SetString(PyExc_TypeError, "keys must be str");
-            result = NULL;
-            goto done;
+            return -1;
         }
-        idx[i] = add_key(s, t, k);
-        if (idx[i] == -2) {
-            result = NULL;
-            goto done;
-        }
+        idx[i] = add_key(s, kt, k);
+        if (idx[i] == -2)
+            return -1;
         if (idx[i] < 0)
-            goto done;
+            return 0;
     }
-    if (!bind(s, t)) /* (a key twice) */
-        goto done;
+    if (!bind(s, kt)) /* (a key twice) */
+        return 0;
     Variant *v = NULL;
     for (int i = 0; i < t->nvariants && v == NULL; i++) {
         Variant *c = t->variants[i];
@@ -1217,76 +1310,212 @@ static PyObject *Screen_learn(Screen *s, PyObject *args) {
     }
     if (v == NULL) {
         if (t->nvariants >= MAX_VARIANTS)
-            goto done;
+            return 0;
         v = PyMem_Calloc(1, sizeof(Variant));
         if (v == NULL) {
-            result = PyErr_NoMemory();
-            goto done;
+            PyErr_NoMemory();
+            return -1;
         }
         v->nkeys = (int)nk;
         memcpy(v->keys, idx, sizeof(int) * (size_t)nk);
         t->variants[t->nvariants++] = v;
     }
     uint64_t h = variant_hash(s, v);
-    if (variant_find(s, v, h) == NULL) {
-        Py_ssize_t len = blob_of(s, v);
-        if (len < 0) {
-            result = PyErr_NoMemory();
-            goto done;
-        }
-        int r = variant_add(s, v, s->blob, len, h, number);
-        if (r < 0) {
-            result = PyErr_NoMemory();
-            goto done;
-        }
-        if (r > 0) {
-            s->learnt++;
-            result = Py_True;
-        }
+    if (variant_find(s, v, h) != NULL)
+        return 0;
+    Py_ssize_t len = blob_of(s, v);
+    if (len < 0) {
+        PyErr_NoMemory();
+        return -1;
     }
-done:
+    int r = variant_add(s, v, s->blob, len, h, number);
+    if (r < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    s->learnt += r > 0;
+    return r > 0;
+}
+
+/* The line in a buffer, without its newline, parsed: 0 if it is not read here. */
+static int parse_learnt(Screen *s, Py_buffer *buf, const unsigned char **tn, Py_ssize_t *tl) {
+    const unsigned char *p = buf->buf, *e = p + buf->len;
+    while (e > p && (e[-1] == '\n'))
+        e--;
+    return parse_line(s, p, e, tn, tl);
+}
+
+/* learn(line, keys, number) -> bool: remember that an event with line's values under keys (a tuple of str,
+ * in one order per key set) matches the rules the caller numbers ``number`` (0: none).  False when the
+ * line is not read here, the memo is full, or it knew. */
+static PyObject *Screen_learn(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    PyObject *keys;
+    unsigned int number;
+    if (!PyArg_ParseTuple(args, "y*O!I:learn", &buf, &PyTuple_Type, &keys, &number))
+        return NULL;
+    const unsigned char *tn;
+    Py_ssize_t tl;
+    int r = 0;
+    if (parse_learnt(s, &buf, &tn, &tl)) {
+        Type *t = find_type(s, tn, tl, 1);
+        r = t == NULL ? 0 : learn_into(s, t, t, keys, number);
+    }
     PyBuffer_Release(&buf);
-    Py_XINCREF(result);
-    return result;
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
+/* Learns one field for the parsed line: 1 stored, 0 not, -1 error. */
+static int learn_one_field(Screen *s, PyObject *keys, Py_ssize_t j, PyObject *pieces) {
+    if (!PyTuple_Check(keys) || !PyTuple_Check(pieces) || PyTuple_GET_SIZE(pieces) != 3 ||
+        !PyBytes_CheckExact(PyTuple_GET_ITEM(pieces, 0)) || !PyBytes_CheckExact(PyTuple_GET_ITEM(pieces, 1)) ||
+        !PyBytes_CheckExact(PyTuple_GET_ITEM(pieces, 2))) {
+        PyErr_SetString(PyExc_TypeError, "learn_fields(): (keys, field, pieces): a tuple of str, an int, three bytes");
+        return -1;
+    }
+    if (j < 0 || j >= MAX_FIELD_IDS) {
+        PyErr_SetString(PyExc_ValueError, "learn_fields(): a field number in [0, 65536)");
+        return -1;
+    }
+    if (s->npieces >= MAX_PIECES)
+        return 0;
+    Type *t = field_memo(s, j, 1);
+    if (t == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (s->npieces == s->piecescap) {
+        Py_ssize_t cap = s->piecescap ? s->piecescap * 2 : 1024;
+        PyObject **np = PyMem_Realloc(s->pieces, (size_t)cap * sizeof(PyObject *));
+        if (np == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        s->pieces = np;
+        s->piecescap = cap;
+    }
+    int r = learn_into(s, t, s->fkeys, keys, (unsigned int)s->npieces);
+    if (r > 0) {
+        Py_INCREF(pieces);
+        s->pieces[s->npieces++] = pieces;
+    }
+    return r;
+}
+
+/* learn_fields(line, fields) -> int: remember, for each (keys, field, pieces) of the list ``fields``, that
+ * output field ``field`` (the caller's number) of an event with line's values under keys is ``pieces``:
+ * (its text escaped for JSON, its value as JSON, its text), bytes.  How many were new; 0 also when the line
+ * is not read here or the memo is full. */
+static PyObject *Screen_learn_fields(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    PyObject *fields;
+    if (!PyArg_ParseTuple(args, "y*O!:learn_fields", &buf, &PyList_Type, &fields))
+        return NULL;
+    const unsigned char *tn;
+    Py_ssize_t tl, learnt = 0;
+    int r = 0;
+    if (parse_learnt(s, &buf, &tn, &tl))
+        for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fields) && r >= 0; i++) {
+            PyObject *f = PyList_GET_ITEM(fields, i);
+            Py_ssize_t j = -1;
+            if (PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 3) {
+                j = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 1));
+                if (j == -1 && PyErr_Occurred())
+                    PyErr_Clear();
+            }
+            r = PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 3
+                    ? learn_one_field(s, PyTuple_GET_ITEM(f, 0), j, PyTuple_GET_ITEM(f, 2))
+                    : (PyErr_SetString(PyExc_TypeError, "learn_fields(): a list of (keys, field, pieces)"), -1);
+            learnt += r > 0;
+        }
+    PyBuffer_Release(&buf);
+    if (r < 0)
+        return NULL;
+    return PyLong_FromSsize_t(learnt);
+}
+
+/* missing(line, number) -> tuple | None: the caller's numbers of the fields of the program of the rules
+ * numbered ``number`` that the memo does not know for ``line`` (not those whose memo is off); None when
+ * there is no such program or the line is not read here. */
+static PyObject *Screen_missing(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*n:missing", &buf, &n))
+        return NULL;
+    const unsigned char *tn;
+    Py_ssize_t tl;
+    Program *g = n >= 0 && n < s->nprograms ? s->programs[n] : NULL;
+    if (g == NULL || !parse_learnt(s, &buf, &tn, &tl) || (s->fkeys != NULL && !bind(s, s->fkeys))) {
+        PyBuffer_Release(&buf);
+        Py_RETURN_NONE;
+    }
+    PyBuffer_Release(&buf);
+    PyObject *out = PyList_New(0);
+    for (Py_ssize_t i = 0; out != NULL && i < g->nfields; i++) {
+        Type *t = s->fkeys == NULL ? NULL : field_memo(s, g->fields[i], 0);
+        if (t != NULL && (t->off || lookup(s, t) != NULL))
+            continue;
+        PyObject *j = PyLong_FromSsize_t(g->fields[i]);
+        if (j == NULL || PyList_Append(out, j) < 0)
+            Py_CLEAR(out);
+        Py_XDECREF(j);
+    }
+    if (out == NULL)
+        return NULL;
+    PyObject *t = PyList_AsTuple(out);
+    Py_DECREF(out);
+    return t;
+}
+
+/* One memo's counters into dict d under name (a new reference, stolen). */
+static int type_stats(PyObject *d, Type *t, PyObject *name) {
+    Py_ssize_t entries = 0;
+    for (int j = 0; j < t->nvariants; j++)
+        entries += t->variants[j]->count;
+    PyObject *v = name == NULL ? NULL
+                               : Py_BuildValue("{sLsLsnsnsO}", "looked", t->looked, "hits", t->hit, "key_sets",
+                                               (Py_ssize_t)t->nvariants, "entries", entries, "off",
+                                               t->off ? Py_True : Py_False);
+    int r = v == NULL ? -1 : PyDict_SetItem(d, name, v);
+    Py_XDECREF(v);
+    Py_XDECREF(name);
+    return r;
 }
 
 static PyObject *Screen_stats(Screen *s, PyObject *unused) {
-    PyObject *types = PyDict_New();
-    if (types == NULL)
-        return NULL;
+    PyObject *types = PyDict_New(), *fields = PyDict_New();
+    if (types == NULL || fields == NULL)
+        goto fail;
     for (Py_ssize_t i = 0; i < TYPE_SLOTS; i++) {
         Type *t = s->types[i];
-        if (t == NULL)
-            continue;
-        Py_ssize_t entries = 0;
-        for (int j = 0; j < t->nvariants; j++)
-            entries += t->variants[j]->count;
-        PyObject *v = Py_BuildValue("{sLsLsnsnsO}", "looked", t->looked, "hits", t->hit, "key_sets",
-                                    (Py_ssize_t)t->nvariants, "entries", entries, "off",
-                                    t->off ? Py_True : Py_False);
-        PyObject *name = t->name[0] == 1 ? PyUnicode_FromFormat("outputs of %s", (const char *)t->name + 1)
-                                         : PyUnicode_DecodeUTF8((const char *)t->name, t->len, "replace");
-        if (v == NULL || name == NULL || PyDict_SetItem(types, name, v) < 0) {
-            Py_XDECREF(v);
-            Py_XDECREF(name);
-            Py_DECREF(types);
-            return NULL;
-        }
-        Py_DECREF(v);
-        Py_DECREF(name);
+        if (t != NULL &&
+            type_stats(types, t, PyUnicode_DecodeUTF8((const char *)t->name, t->len, "replace")) < 0)
+            goto fail;
     }
-    return Py_BuildValue("{sLsLsLsLsLsLsnsN}", "skipped", s->skipped, "passed", s->passed, "known", s->known,
+    for (Py_ssize_t i = 0; i < s->nfields; i++)
+        if (s->fields[i] != NULL && type_stats(fields, s->fields[i], PyLong_FromSsize_t(i)) < 0)
+            goto fail;
+    return Py_BuildValue("{sLsLsLsLsLsLsnsnsNsN}", "skipped", s->skipped, "passed", s->passed, "known", s->known,
                          "wrote", s->wrote, "learnt", s->learnt, "resets", s->resets, "bytes", (Py_ssize_t)s->bytes,
-                         "types", types);
+                         "pieces", s->npieces, "types", types, "fields", fields);
+fail:
+    Py_XDECREF(types);
+    Py_XDECREF(fields);
+    return NULL;
 }
 
 static PyMethodDef Screen_methods[] = {
     {"abstract", (PyCFunction)Screen_abstract, METH_VARARGS, "abstract(key, constants): see the module."},
     {"scan", (PyCFunction)Screen_scan, METH_VARARGS,
      "scan(buffer, pos, max_line, max_learn, sink=None) -> (items, skipped, end, lines)."},
-    {"pieces", (PyCFunction)Screen_pieces, METH_VARARGS, "pieces(number, pieces): see the module."},
+    {"program", (PyCFunction)Screen_program, METH_VARARGS, "program(number, ops, fields): see the module."},
+    {"learn_fields", (PyCFunction)Screen_learn_fields, METH_VARARGS,
+     "learn_fields(line, fields) -> int: see the module."},
+    {"missing", (PyCFunction)Screen_missing, METH_VARARGS, "missing(line, number) -> tuple | None."},
     {"drain", (PyCFunction)Screen_drain, METH_NOARGS, "drain() -> list of (number, count), flat."},
-    {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, number, of=0) -> bool."},
+    {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, number) -> bool."},
     {"stats", (PyCFunction)Screen_stats, METH_NOARGS, "stats() -> dict of counters."},
     {NULL, NULL, 0, NULL},
 };

@@ -280,14 +280,11 @@ class Engine:
         host: str,
         rules: list[CompiledRule],
         texts: list[tuple[str, dict[str, Any]]],
-        parts: list[tuple[bytes, bytes, bytes] | None] | None = None,
     ) -> list[Alert]:
-        """The alerts of ``rules`` with their outputs ``texts`` (``Formatter.format``'s) at ``ts``; with
-        ``parts``, each alert's JSON but for its time (:meth:`Alert.json_parts`)."""
-        pieces = parts if parts is not None else [None] * len(rules)
+        """The alerts of ``rules`` with their outputs ``texts`` (``Formatter.format``'s) at ``ts``."""
         return [
-            Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host, p)
-            for r, (text, fields), p in zip(rules, texts, pieces, strict=True)
+            Alert(ts, r.name, r.priority, text, fields, r.source, r.tags, host)
+            for r, (text, fields) in zip(rules, texts, strict=True)
         ]
 
     def rules_for(self, evttype: str) -> list[str]:

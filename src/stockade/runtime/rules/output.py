@@ -62,6 +62,18 @@ def render(v: Any) -> str:
 _SCALARS = (str, int, float, bool)
 
 
+def field_output(get: Callable[[Event], Any], ev: Event) -> tuple[str, Any]:
+    """One ``%field`` of an output as :meth:`Formatter.format` makes it (``get``: its reader in
+    ``Formatter.parts``): its text in the line and its value in ``output_fields``.  The replay memo learns
+    an output field by field with this; ``format`` runs the same rules inlined (a test holds them equal)."""
+    try:
+        v = get(ev)
+    except Exception:
+        v = None
+    t = v if v.__class__ is str else ("<NA>" if v is None else (str(v) if v.__class__ is int else render(v)))
+    return t, (v if v.__class__ is str or v is None or isinstance(v, _SCALARS) else t)
+
+
 class Formatter:
     """A compiled output string: literal pieces and field readers.  :meth:`format` runs a function
     generated for the string at its first use (see :meth:`_generate`)."""

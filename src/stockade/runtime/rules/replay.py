@@ -18,7 +18,8 @@ from typing import IO, Any
 
 import orjson
 
-from stockade.model.alert import Alert, rfc3339_ns
+from stockade.model.alert import Alert
+from stockade.runtime.rules import pieces
 from stockade.runtime.rules.engine import Engine
 from stockade.runtime.rules.ruleset import CompiledRule
 from stockade.runtime.rules.screen import Recorder, new_screen
@@ -94,35 +95,27 @@ def replay(
         stats.lines = n
 
 
-Texts = list[tuple[str, dict[str, Any]]]
-#: what the memo's replay learnt of the outputs of a line's rules: their texts and fields, the alerts'
-#: host, and (made at the first use) each alert's JSON but for its time (``Alert.json_parts``)
-Outputs = tuple[Texts, str, list[tuple[bytes, bytes, bytes] | None] | None]
-MAX_OUTPUTS = 1 << 20  # outputs remembered; past this, the alerts of known lines are formatted every time
+_NEW: list[str] = []  # (a list of rules whose program is still to be made)
+MAX_TRIES = 8  # lines of a list of rules whose program is tried before it is given up
 
 
 class _Context:
-    """What the memo's replay keeps between blocks: the engine, the memo's ``learn``, and what it
-    numbered for the memo: lists of rules matched (0: none), and the outputs of such rules."""
+    """What the memo's replay keeps between blocks: the engine, the memo, the lists of rules it numbered
+    for the memo (0: none), and, where the alerts are written (``write``, in ``form``), the numbers of the
+    output fields and the fields of each list's program (None: it has none)."""
 
-    __slots__ = ("engine", "learn", "numbers", "outputs", "owners", "pieces", "results", "texts", "write")
+    __slots__ = ("engine", "fields", "form", "numbers", "programs", "results", "screen", "tries", "write")
 
-    def __init__(
-        self,
-        engine: Engine,
-        learn: Callable[..., bool],
-        write: Write | None = None,
-        pieces: Callable[[int, tuple[bytes, ...]], None] | None = None,
-    ) -> None:
+    def __init__(self, engine: Engine, screen: Any, write: Write | None = None, form: str = "json") -> None:
         self.engine = engine
-        self.learn = learn
+        self.screen = screen
         self.write = write
-        self.pieces = pieces  # (the memo's: it then writes the alerts of the outputs it was given itself)
+        self.form = form
         self.results: list[list[CompiledRule]] = [[]]
         self.numbers: dict[tuple[int, ...], int] = {(): 0}
-        self.outputs: list[Outputs] = []
-        self.owners: list[int] = []  # per output, the number of its rules
-        self.texts: dict[Any, int] = {}
+        self.fields: dict[str, int] = {}
+        self.programs: dict[int, list[str] | None] = {}
+        self.tries: dict[int, int] = {}
 
     def teach(self, raw: bytearray, ev: dict[str, Any]) -> list[Alert]:
         """The alerts of line ``raw`` (event ``ev``), evaluated on a :class:`Recorder`, and learnt when
@@ -139,85 +132,92 @@ class _Context:
         if n is None:
             n = self.numbers[ids] = len(self.results)
             self.results.append(rules)
-        self.learn(raw, keys, n)
-        return self.told(raw, ev, n, rules) if rules else []
+        self.screen.learn(raw, keys, n)
+        if not rules:
+            return []
+        return self.told(raw, ev, n) if self.write is not None else engine.alerts_of(ev, rules)
 
-    def told(self, raw: bytearray, ev: dict[str, Any], n: int, rules: list[CompiledRule]) -> list[Alert]:
-        """The alerts of ``rules`` (numbered ``n``), which line ``raw`` (event ``ev``) matched, formatted on
-        a :class:`Recorder`; their outputs are learnt under the keys the formatting read.  A fresh recorder
-        over the decoded event: on the match's, the formatter would read back the derived values the match
-        stored there (``proc.cmdline``) instead of the keys they are made from (``proc.args``), and the
-        outputs would be learnt under the wrong keys."""
-        engine = self.engine
-        rec = Recorder(ev)
-        texts = [r.formatter.format(rec) for r in rules]
-        host = engine.host_of(rec)
-        keys = rec.keys_read()
-        ts = engine.time_of(ev)
-        alerts = engine.alerts_at(ts, host, rules, texts)
-        if keys is None or len(self.outputs) >= MAX_OUTPUTS:
-            return alerts
+    def told(self, raw: bytearray, ev: dict[str, Any], n: int) -> list[Alert]:
+        """The alerts of the rules numbered ``n``, which line ``raw`` (event ``ev``) matched; the output
+        fields the memo does not know for the line are learnt, each on a fresh :class:`Recorder` over the
+        decoded event (on one recorder, a field would read back the derived values another stored there —
+        ``proc.cmdline`` — instead of the keys they are made from, and be learnt under the wrong keys).  The
+        first lines of a list of rules also make its program, given to the memo once it wrote their alerts
+        right."""
+        engine, rules = self.engine, self.results[n]
+        program = self.programs.get(n, _NEW)
+        if program is None:
+            return engine.alerts_of(ev, rules)
+        readers = pieces.fields_of(rules, self.form)
+        if program is not _NEW:
+            missing = self.screen.missing(raw, n)
+            if missing is not None:
+                wanted = set(missing)
+                readers = {k: v for k, v in readers.items() if self.fields[k] in wanted}
+        made: dict[str, tuple[tuple[str, ...], pieces.Pieces]] = {}
+        for name, get in readers.items():
+            rec = Recorder(ev)
+            try:
+                got = pieces.field_pieces(get, rec, engine.host_of)
+            except (TypeError, ValueError):  # (not written from pieces: not learnt)
+                continue
+            keys = rec.keys_read()
+            if keys is not None:
+                made[name] = (keys, got)
+        alerts = engine.alerts_of(ev, rules)
+        if program is _NEW:
+            program = self._program(n, rules, list(readers), made, alerts)
+        if program is not None and made:
+            fields = self.fields
+            self.screen.learn_fields(
+                raw, [(keys, fields.setdefault(name, len(fields)), got) for name, (keys, got) in made.items()]
+            )
+        return alerts
+
+    def _program(
+        self,
+        n: int,
+        rules: list[CompiledRule],
+        names: list[str],
+        made: dict[str, tuple[tuple[str, ...], pieces.Pieces]],
+        alerts: list[Alert],
+    ) -> list[str] | None:
+        """The fields of the program of the rules numbered ``n``, given to the memo if it writes
+        ``alerts`` (theirs for one line, whose fields' pieces are ``made``) as they write themselves;
+        None once :data:`MAX_TRIES` lines did not tell (a field not written from pieces, or not learnt)."""
         try:
-            key = (n, tuple((t, tuple(f.items())) for t, f in texts), host)
-            o = self.texts.get(key)
-        except TypeError:  # (an output value that cannot be a key)
-            return alerts
-        if o is None:
-            o = self.texts[key] = len(self.outputs)
-            self.outputs.append(([(t, dict(f)) for t, f in texts], host, None))
-            self.owners.append(n)
-        self.learn(raw, keys, o, n)
-        if self.pieces is None:
-            return alerts
-        # written as JSON by the caller: the pieces now (the memo writes the next ones), the JSON from them
-        return engine.alerts_at(ts, host, rules, texts, self._parts(o, alerts)[2])
-
-    def _parts(self, o: int, alerts: list[Alert]) -> Outputs:
-        """The outputs numbered ``o``, with their JSON pieces (made from ``alerts``, theirs, if not yet),
-        which the memo is given (``pieces``) when it writes alerts itself."""
-        texts, host, parts = entry = self.outputs[o]
-        if parts is None:
-            parts = [a.json_parts() for a in alerts]
-            entry = self.outputs[o] = (texts, host, parts)
-            if self.pieces is not None and None not in parts:
-                self.pieces(o, tuple(b for p in parts if p is not None for b in p))
-        return entry
-
-    def _outputs(self, ts: int, o: int, rules: list[CompiledRule]) -> Outputs:
-        """The outputs numbered ``o`` (of ``rules``), their JSON pieces made at the first use."""
-        texts, host, parts = entry = self.outputs[o]
-        if parts is None:
-            return self._parts(o, self.engine.alerts_at(ts, host, rules, texts))
-        return entry
+            ops = pieces.program(rules, self.form, names)
+        except UnicodeError:  # (a rule's own text that UTF-8 cannot hold)
+            self.programs[n] = None
+            return None
+        if all(name in made for name in names) and alerts:
+            ts = alerts[0].time_ns
+            wanted = pieces.written(alerts, self.form)
+            if pieces.render(ops, [made[name][1] for name in names], ts) != wanted:
+                self.programs[n] = None
+                return None
+            if len(names) <= MAX_FIELDS:
+                ids = tuple(self.fields.setdefault(name, len(self.fields)) for name in names)
+                self.screen.program(n, ops, ids)
+                self.programs[n] = names
+                return names
+        self.tries[n] = tries = self.tries.get(n, 0) + 1
+        if tries >= MAX_TRIES:
+            self.programs[n] = None
+        return None
 
     def drained(self, counts: list[int], stats: ReplayStats) -> None:
         """Counts the alerts the memo wrote itself: ``counts`` is its ``drain()``."""
         by_rule = stats.by_rule
         for i in range(0, len(counts), 2):
-            o, c = counts[i], counts[i + 1]
-            rules = self.results[self.owners[o]]
+            n, c = counts[i], counts[i + 1]
+            rules = self.results[n]
             stats.alerts += c * len(rules)
             for r in rules:
                 by_rule[r.name] = by_rule.get(r.name, 0) + c
 
-    def wrote(self, ts: int, o: int, rules: list[CompiledRule], stats: ReplayStats) -> bool:
-        """Whether the alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` were written as JSON
-        lines (``write``) from their pieces, without making them (not when a piece is missing)."""
-        _texts, _host, parts = self._outputs(ts, o, rules)
-        if self.write is None or parts is None or None in parts:
-            return False
-        t = rfc3339_ns(ts).encode()
-        for r, p in zip(rules, parts, strict=True):
-            assert p is not None
-            self.write(p[0] + t + p[1] + t + p[2])
-            _tally(stats, r.name)
-        return True
 
-    def known(self, ts: int, o: int, rules: list[CompiledRule]) -> list[Alert]:
-        """The alerts at ``ts`` of ``rules`` with the outputs numbered ``o`` (their fields' dicts are
-        shared by the alerts made from them: alerts are read, not changed)."""
-        texts, host, parts = self._outputs(ts, o, rules)
-        return self.engine.alerts_at(ts, host, rules, texts, parts)
+MAX_FIELDS = 128  # output fields of one list of rules the memo writes (_screen.c's)
 
 
 def _evaluate(
@@ -226,14 +226,14 @@ def _evaluate(
     """The alerts of the lines ``scan()`` returned (``items``) among the ``count`` lines it read; the lines
     in between are events the memo said match nothing, or whose alerts it wrote into ``sink`` itself: those
     are written (``ctx.write``) before the alerts of the next line returned."""
-    engine, results, known, wrote = ctx.engine, ctx.results, ctx.known, ctx.wrote
+    engine, results = ctx.engine, ctx.results
     match, alerts_of = engine.match, engine.alerts_of
     base = stats.lines
     done = 0  # lines accounted for
     flushed = 0  # bytes of sink written
     try:
         for i in range(0, len(items), 7):
-            line, start, stop, code, ts, out, mark = items[i : i + 7]
+            line, start, stop, code, _ts, fields, mark = items[i : i + 7]
             if mark > flushed:
                 assert sink is not None and ctx.write is not None
                 ctx.write(sink[flushed:mark])
@@ -241,11 +241,6 @@ def _evaluate(
             stats.events += line - done
             done = line + 1
             stats.lines = base + done
-            if code >= 2 and out >= 0 and ts is not None:  # all an alert needs is known: no decoding
-                stats.events += 1
-                if not wrote(ts, out, results[code - 1], stats):
-                    yield from _counted(known(ts, out, results[code - 1]), stats)
-                continue
             raw = buf[start:stop]
             ev = _event(raw, stats, base + done)
             if ev is None:
@@ -254,10 +249,8 @@ def _evaluate(
                 found = alerts_of(ev, match(ev))
             elif code == 1:
                 found = ctx.teach(raw, ev)
-            elif out >= 0:  # (no integer evt.time: the event's own, see Engine.time_of)
-                found = known(engine.time_of(ev), out, results[code - 1])
-            elif out == -1:
-                found = ctx.told(raw, ev, code - 1, results[code - 1])
+            elif fields == -1:
+                found = ctx.told(raw, ev, code - 1)
             else:
                 found = alerts_of(ev, results[code - 1])
             if found:
@@ -300,17 +293,21 @@ def _reader(stream: IO[bytes]) -> Callable[[memoryview], int]:
     return direct
 
 
-def replay_json(
+def replay_write(
     engine: Engine,
     stream: IO[bytes],
     stats: ReplayStats,
     write: Write,
     tick: Callable[[], None] | None = None,
+    form: str = "json",
 ) -> None:
-    """:func:`replay_stream`, each alert written as one JSON line (``Alert.to_json``) with ``write``, in
-    order; those the memo knows whole are written from their pieces, without making an alert."""
-    for alert in replay_stream(engine, stream, stats, tick, write=write):
-        write(alert.to_json())
+    """:func:`replay_stream`, each alert written with ``write``, in order, as one line: JSON
+    (``Alert.to_json``) or text (``Alert.line``) by ``form``.  The memo writes the alerts it knows whole
+    itself."""
+    if form not in pieces.FORMS:
+        raise ValueError(f"form: one of {', '.join(pieces.FORMS)}, not {form!r}")
+    for alert in replay_stream(engine, stream, stats, tick, write=write, form=form):
+        write(pieces.written([alert], form))
 
 
 def replay_stream(
@@ -320,11 +317,12 @@ def replay_stream(
     tick: Callable[[], None] | None = None,
     *,
     write: Write | None = None,
+    form: str = "json",
 ) -> Iterator[Alert]:
     """The alerts of the events in ``stream``'s lines, read :data:`BLOCK` bytes at a time (from a pipe,
     what has come so far); ``tick`` is called after each block.  Without the C module, line
-    by line through :func:`replay`.  With ``write`` (:func:`replay_json`), the alerts the memo knows whole
-    are written as JSON lines with it instead of yielded: the caller writes each alert it is given at
+    by line through :func:`replay`.  With ``write`` (:func:`replay_write`), the alerts the memo knows whole
+    are written as lines in ``form`` with it instead of yielded: the caller writes each alert it is given at
     once, so that all come out in order."""
     screen = new_screen(engine.ruleset)
     if screen is None:
@@ -334,7 +332,7 @@ def replay_stream(
     read = _reader(stream)
     scan = screen.scan
     sink = None if write is None else bytearray()  # (the alerts the memo writes itself, per scan)
-    ctx = _Context(engine, screen.learn, write, None if write is None else screen.pieces)
+    ctx = _Context(engine, screen, write, form)
     buf = bytearray(BLOCK + MAX_LINE + 1)  # (one buffer for the whole stream: a line's start is kept)
     view = memoryview(buf)
     have = 0  # bytes in buf

@@ -23,10 +23,13 @@ constants (:func:`abstractions`), for a canonical JSON integer; it must be a pla
 reads (:data:`~.extract.DERIVED_READS`).  For an integer, those comparisons depend on nothing else
 (``compile.py``: ``v == k``, ``v != k``, ``v < k`` for an ``int``).
 
-The outputs of a line's rules are learnt the same way, in a memo of their own per list of rules: the keys
-the formatting read (on a fresh :class:`Recorder`), the texts and fields it made, the alerts' host.  A line
-whose rules and outputs the memo knows, with an integer ``evt.time`` (which the C module reads), gives its
-alerts without being decoded.
+The outputs of a line's rules are learnt the same way, field by field (``pieces.py``): for each
+``%field`` of the rules' outputs (and the alert's host), the keys its formatting read (on a fresh
+:class:`Recorder`) and what it made, in a memo of its own per field.  With a *program* per list of rules
+(the bytes of their alerts' lines around the time and the fields' pieces, checked against a line the
+engine wrote), the C module writes the alerts of a line whose rules and fields it knows, with an integer
+``evt.time`` (which it reads), itself: such a line is not decoded, and a new combination of values seen
+before needs no Python.
 
 What lines the C module answers, and when it stops learning a type that rarely repeats: ``_screen.c``.
 """
