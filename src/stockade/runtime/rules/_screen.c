@@ -393,8 +393,10 @@ typedef struct {
     Py_ssize_t used, size;
     long long hits;
     /* a filter of the entries' hashes (two bits each), so that a line this key set does not know is
-     * mostly told without reading the table: a key set's table is large, each probe a cache miss */
-    uint64_t filter[FILTER_BITS / 64];
+     * mostly told without reading the table: a key set's table is large, each probe a cache miss.  Sized
+     * with the table (8 bits a slot, at most FILTER_BITS): a small filter stays in the cache */
+    uint64_t *filter;
+    uint32_t fmask; /* its bits - 1 */
 } Variant;
 
 typedef struct {
@@ -466,18 +468,20 @@ static void variant_clear(Screen *s, Variant *v) {
     v->table = NULL;
     v->arena = NULL;
     v->cap = v->count = v->used = v->size = 0;
-    memset(v->filter, 0, sizeof v->filter);
+    PyMem_Free(v->filter);
+    v->filter = NULL;
+    v->fmask = 0;
 }
 
 static inline int filter_has(const Variant *v, uint64_t h) {
-    uint32_t a = (uint32_t)(h >> 32) & (FILTER_BITS - 1), b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
-    b &= FILTER_BITS - 1;
+    uint32_t a = (uint32_t)(h >> 32) & v->fmask, b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
+    b &= v->fmask;
     return (v->filter[a >> 6] >> (a & 63) & 1) && (v->filter[b >> 6] >> (b & 63) & 1);
 }
 
 static inline void filter_add(Variant *v, uint64_t h) {
-    uint32_t a = (uint32_t)(h >> 32) & (FILTER_BITS - 1), b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
-    b &= FILTER_BITS - 1;
+    uint32_t a = (uint32_t)(h >> 32) & v->fmask, b = (uint32_t)(h >> 48) ^ (uint32_t)(h >> 16);
+    b &= v->fmask;
     v->filter[a >> 6] |= 1ULL << (a & 63);
     v->filter[b >> 6] |= 1ULL << (b & 63);
 }
@@ -739,6 +743,20 @@ static int variant_add(Screen *s, Variant *v, const unsigned char *blob, Py_ssiz
             while (table[j].len != 0)
                 j = (j + 1) & (cap - 1);
             table[j] = *en;
+        }
+        Py_ssize_t bits = cap * 8 < 512 ? 512 : cap * 8 > FILTER_BITS ? FILTER_BITS : cap * 8;
+        if ((uint32_t)bits != v->fmask + 1) { /* (the filter grows with the table: made again) */
+            uint64_t *filter = PyMem_Calloc((size_t)bits / 64, sizeof(uint64_t));
+            if (filter == NULL) {
+                PyMem_Free(table);
+                return -1;
+            }
+            PyMem_Free(v->filter);
+            v->filter = filter;
+            v->fmask = (uint32_t)bits - 1;
+            for (Py_ssize_t i = 0; i < cap; i++)
+                if (table[i].len != 0)
+                    filter_add(v, table[i].h);
         }
         PyMem_Free(v->table);
         v->table = table;
