@@ -16,11 +16,11 @@ from stockade.model.alert import Alert
 from stockade.runtime.rules import replay as replay_mod
 from stockade.runtime.rules import screen as screen_mod
 from stockade.runtime.rules.engine import Engine
-from stockade.runtime.rules.extract import DERIVED_READS, extractor
+from stockade.runtime.rules.extract import DERIVED_READS, KEY_READERS, extractor
 from stockade.runtime.rules.fields import FIELDS
 from stockade.runtime.rules.replay import ReplayStats, replay, replay_stream
 from stockade.runtime.rules.ruleset import Ruleset, load_ruleset
-from stockade.runtime.rules.screen import Recorder, abstractions
+from stockade.runtime.rules.screen import Recorder, abstractions, differences
 from stockade.runtime.sensor import DEFAULT_RULES
 
 from .test_replay import SHADOW
@@ -318,6 +318,80 @@ def test_numbers_stored_by_place_give_the_same(screens: Screens) -> None:
     assert screens.stats()["skipped"] > 1000, screens.stats()
 
 
+DIFFERENCE_RULES = """
+- macro: proc_is_new
+  condition: (proc.duration <= 5000000000)
+- rule: new proc reads
+  desc: a difference compared with a constant
+  condition: evt.type = openat and fd.name = /etc/shadow and not proc_is_new and proc.duration != 7
+  output: read by %proc.name after %proc.duration ns at %evt.time
+  priority: WARNING
+- rule: young
+  desc: the other side
+  condition: evt.type = execve and proc.duration in (1, 2, 3) or (evt.type = execve and proc_is_new)
+  output: young %proc.name
+  priority: NOTICE
+"""
+
+
+def _rules(*texts: str) -> Ruleset:
+    rs = load_ruleset(texts=[(t, f"{i}.yaml") for i, t in enumerate(texts)])
+    assert not rs.errors, rs.errors
+    return rs
+
+
+def test_differences_are_those_the_rules_read_only_through_the_field(all_rules: Ruleset) -> None:
+    assert differences(all_rules) == {"proc.duration": ("evt.time", "proc.start_ts", (5_000_000_000,))}
+    assert differences(_rules(DIFFERENCE_RULES)) == {
+        "proc.duration": ("evt.time", "proc.start_ts", (1, 2, 3, 7, 5_000_000_000))
+    }
+    rule = "- rule: t\n  desc: d\n  condition: evt.type = close and {}\n  output: o\n  priority: WARNING\n"
+    for other in ("evt.time > 5", "evt.time exists", "container.duration > 1",
+                  "proc.duration contains 5", "proc.duration > val(proc.pid)"):  # fmt: skip
+        assert differences(_rules(DIFFERENCE_RULES, rule.format(other))) == {}, other
+    assert "evt.time" not in abstractions(_rules(DIFFERENCE_RULES))  # (one way or the other, not both)
+
+
+@native
+def test_differences_stored_by_place_give_the_same(screens: Screens, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lines around the edges of the difference (5 s exactly, ±1 ns, 7, 1..3), with starts that are not
+    positive integers, values that are not canonical integers, keys missing or given twice: the memo's
+    replay gives what the line-by-line replay gives, and answers most lines without the engine."""
+    rs = _rules(DIFFERENCE_RULES)
+    rng = random.Random(12)
+    base = 1_700_000_000_000_000_000
+    lines = []
+    for i in range(6000):
+        start = rng.choice([base - 5 * 10**9, base - 10**12, 1, 0, -5, base, 2**62])
+        delta = rng.choice([5 * 10**9, 5 * 10**9 + 1, 5 * 10**9 - 1, 7, 1, 2, 3, 0, -1, 10**12 + i, i])
+        ev: dict[str, Any] = {
+            "evt.type": rng.choice(["openat", "execve", "close"]),
+            "fd.name": rng.choice(["/etc/shadow", "/etc/hosts"]),
+            "proc.name": rng.choice(["cat", "sshd"]),
+            "evt.time": start + delta,
+            "proc.start_ts": start,
+        }
+        r = rng.random()
+        if r < 0.05:
+            ev["proc.start_ts"] = rng.choice([None, 1.5, "1", True, 2**64])
+        elif r < 0.08:
+            del ev[rng.choice(["proc.start_ts", "evt.time"])]
+        elif r < 0.1:
+            ev["evt.time"] = rng.choice([2**63 - 1, -(2**63), 2**64, 1e3])
+        line = written(rng, ev)
+        if rng.random() < 0.02:  # a key given twice (the last one wins)
+            line = line[:-1] + b', "proc.start_ts": 3}' if line.endswith(b"}") else line
+        lines.append(line)
+    data = b"\n".join(lines) + b"\n"
+    plain, memo = both(rs, data, "all")
+    assert memo == plain and plain[1].alerts > 300
+    by_place = screens.stats()
+    monkeypatch.setattr(screen_mod, "differences", lambda rs: {})
+    assert both(rs, data, "all")[1] == plain
+    by_bytes = screens.stats()
+    assert by_place["learnt"] * 2 < by_bytes["learnt"], (by_place, by_bytes)  # (what the places saved)
+
+
 @native
 def test_a_type_that_never_repeats_is_no_longer_learnt(screens: Screens) -> None:
     rs = load_ruleset(
@@ -415,7 +489,8 @@ def _full_event() -> dict[str, Any]:
 @pytest.mark.parametrize("variant", ["full", "bare", "no-ancestors", "network"])
 def test_derived_reads_lists_every_key_a_field_reads_besides_its_own(variant: str) -> None:
     """The memo stores a key by place only if no derivation reads it (``DERIVED_READS``): every field's
-    reader, on events that take its different paths, reads only its own key and keys listed there."""
+    reader, on events that take its different paths, reads only its own key and keys listed there; and
+    the keys of a difference only if the fields reading them are listed in ``KEY_READERS``."""
     ev = {"evt.type": "openat"} if variant == "bare" else _full_event()
     if variant == "no-ancestors":
         for k in ("proc.ancestors", "proc.pname", "proc.cmdline", "proc.pcmdline", "fd.directory"):
@@ -437,6 +512,10 @@ def test_derived_reads_lists_every_key_a_field_reads_besides_its_own(variant: st
                 (x.fn if x.fn is not None else (lambda e, k=x.key: e.get(k)))(rec)
             own = {x.key, x.stored, name}
             read = set(rec.seen) - own - DERIVED_READS
+            # (and the readers of a difference's keys are those KEY_READERS names)
+            read |= {
+                k for k, readers in KEY_READERS.items() if k in set(rec.seen) - own and name not in readers
+            }
             if read:
                 extra[x.field] = read
     assert extra == {}

@@ -27,7 +27,9 @@
  *     ``max_learn`` lines to learn, so that what they teach serves the lines after them.
  *   - abstract(key, constants): a numeric key every rule only compares with these integer constants
  *     (``evt.num = 0``: upstream's never_true) is remembered by where its value falls among them, not by
- *     its bytes (a canonical JSON integer only; anything else by its bytes).
+ *     its bytes (a canonical JSON integer only; anything else by its bytes).  difference(a, b, constants)
+ *     does the same for two keys the rules read only through their difference (``proc.duration``: evt.time
+ *     less proc.start_ts, compared with 5 s by upstream's proc_is_new).
  *
  * A line is answered here only if it is certainly what orjson decodes to a JSON object: ASCII or valid
  * UTF-8 without escaped surrogates, no control characters in strings, numbers that are finite doubles, at
@@ -374,8 +376,12 @@ typedef struct {
     unsigned char *name;
     Py_ssize_t len;
     uint64_t h;
-    int64_t *consts; /* abstract(): sorted constants, or NULL */
+    int64_t *consts; /* abstract(), difference(): sorted constants, or NULL */
     Py_ssize_t nconsts;
+    int role;            /* difference(): 1 the minuend, 2 the subtrahend, 0 neither */
+    unsigned char *pair; /* ... and the other key of the two */
+    Py_ssize_t pairlen;
+    uint64_t pairh;
 } Key;
 
 typedef struct {
@@ -426,6 +432,7 @@ typedef struct {
     Type **types;  /* open addressing on the type's hash, MAX_TYPES * 2 slots */
     Py_ssize_t ntypes;
     PyObject *abstract; /* dict: key (str) -> tuple of int */
+    PyObject *pairs;    /* dict: key (str) -> (the other key, role, tuple of int): difference() */
     size_t bytes;       /* arena bytes over all variants */
     long long skipped, passed, known, learnt, resets, wrote;
     /* scratch */
@@ -494,6 +501,7 @@ static void type_free(Screen *s, Type *t) {
     for (int i = 0; i < t->nkeys; i++) {
         PyMem_Free(t->keys[i].name);
         PyMem_Free(t->keys[i].consts);
+        PyMem_Free(t->keys[i].pair);
     }
     PyMem_Free(t->name);
     PyMem_Free(t);
@@ -577,11 +585,31 @@ static int add_key(Screen *s, Type *t, PyObject *name) {
     PyObject *consts = t == s->fkeys ? NULL : PyDict_GetItemWithError(s->abstract, name); /* (outputs: bytes) */
     if (consts == NULL && PyErr_Occurred())
         return -2;
+    PyObject *pair = t == s->fkeys || consts != NULL ? NULL : PyDict_GetItemWithError(s->pairs, name);
+    if (pair == NULL && PyErr_Occurred())
+        return -2;
+    if (pair != NULL) { /* (the other key, role, constants) */
+        Py_ssize_t olen;
+        const char *other = PyUnicode_AsUTF8AndSize(PyTuple_GET_ITEM(pair, 0), &olen);
+        if (other == NULL)
+            return -2;
+        key->pair = PyMem_Malloc((size_t)olen + 1);
+        if (key->pair == NULL) {
+            PyMem_Free(key->name);
+            return -1;
+        }
+        memcpy(key->pair, other, (size_t)olen);
+        key->pairlen = olen;
+        key->pairh = key_hash(key->pair, (size_t)olen);
+        key->role = (int)PyLong_AsLong(PyTuple_GET_ITEM(pair, 1));
+        consts = PyTuple_GET_ITEM(pair, 2);
+    }
     if (consts != NULL) {
         Py_ssize_t n = PyTuple_GET_SIZE(consts);
         key->consts = PyMem_Malloc(sizeof(int64_t) * (size_t)(n > 0 ? n : 1));
         if (key->consts == NULL) {
             PyMem_Free(key->name);
+            PyMem_Free(key->pair);
             return -1;
         }
         for (Py_ssize_t i = 0; i < n; i++)
@@ -811,6 +839,34 @@ static int parse_line(Screen *s, const unsigned char *p, const unsigned char *e,
     return *tn != NULL;
 }
 
+/* Where n falls among key's constants: 2 * (constants below n) + (n is one) + 1. */
+static uint32_t place(const Key *key, __int128 n) {
+    Py_ssize_t lo = 0, hi = key->nconsts;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (key->consts[mid] < n)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return (uint32_t)(2 * lo + (lo < key->nconsts && key->consts[lo] == n) + 1);
+}
+
+/* The value of the other key of key's difference in the parsed line, when it is there once as a
+ * canonical integer. */
+static int pair_value(Screen *s, const Key *key, int64_t *out) {
+    const Member *found = NULL;
+    for (Py_ssize_t i = 0; i < s->nm; i++) {
+        const Member *m = &s->m[i];
+        if (m->kh == key->pairh && m->klen == key->pairlen && memcmp(m->k, key->pair, (size_t)m->klen) == 0) {
+            if (found != NULL)
+                return 0;
+            found = m;
+        }
+    }
+    return found != NULL && canonical_int(found->v, found->vlen, out);
+}
+
 /* Sets s->vals (and places) to the parsed line's values under t's keys; 0 when one of them is written
  * twice. */
 static int bind(Screen *s, Type *t) {
@@ -828,18 +884,16 @@ static int bind(Screen *s, Type *t) {
     }
     for (int k = 0; k < t->nkeys; k++) {
         Key *key = &t->keys[k];
-        int64_t n;
+        int64_t n, other;
         s->places[k] = 0;
-        if (s->vals[k] != NULL && key->consts != NULL && canonical_int(s->vals[k], s->vlens[k], &n)) {
-            Py_ssize_t lo = 0, hi = key->nconsts; /* place: 2 * (constants below n) + (n is one) + 1 */
-            while (lo < hi) {
-                Py_ssize_t mid = (lo + hi) / 2;
-                if (key->consts[mid] < n)
-                    lo = mid + 1;
-                else
-                    hi = mid;
-            }
-            s->places[k] = (uint32_t)(2 * lo + (lo < key->nconsts && key->consts[lo] == n) + 1);
+        if (s->vals[k] == NULL || key->consts == NULL || !canonical_int(s->vals[k], s->vlens[k], &n))
+            continue;
+        if (key->role == 0) {
+            s->places[k] = place(key, n);
+        } else if (pair_value(s, key, &other) && (key->role == 1 ? other : n) > 0) {
+            /* a difference the rules compare with constants (see difference()): the minuend by where
+             * minuend - subtrahend falls among them, the subtrahend as "a positive integer" */
+            s->places[k] = key->role == 2 ? 0x7fffffff : place(key, (__int128)n - other);
         }
     }
     s->line_no++; /* (value_hash() computes this binding's hashes afresh) */
@@ -1059,7 +1113,8 @@ static PyObject *Screen_new(PyTypeObject *type, PyObject *args, PyObject *kw) {
         return NULL;
     s->types = PyMem_Calloc(TYPE_SLOTS, sizeof(Type *));
     s->abstract = PyDict_New();
-    if (s->types == NULL || s->abstract == NULL) {
+    s->pairs = PyDict_New();
+    if (s->types == NULL || s->abstract == NULL || s->pairs == NULL) {
         Py_DECREF(s);
         return PyErr_NoMemory();
     }
@@ -1074,6 +1129,7 @@ static void Screen_dealloc(Screen *s) {
         PyMem_Free(s->types);
     }
     Py_XDECREF(s->abstract);
+    Py_XDECREF(s->pairs);
     PyMem_Free(s->blob);
     for (Py_ssize_t i = 0; i < s->npieces; i++)
         Py_XDECREF(s->pieces[i]);
@@ -1097,13 +1153,11 @@ static void Screen_dealloc(Screen *s) {
     Py_TYPE(s)->tp_free((PyObject *)s);
 }
 
-static PyObject *Screen_abstract(Screen *s, PyObject *args) {
-    PyObject *key, *consts;
-    if (!PyArg_ParseTuple(args, "UO!:abstract", &key, &PyTuple_Type, &consts))
-        return NULL;
+/* Whether abstract() or difference() may still be called with these constants (else an exception). */
+static int check_constants(Screen *s, PyObject *consts, const char *what) {
     if (s->ntypes > 0) {
-        PyErr_SetString(PyExc_RuntimeError, "abstract() must come before the first line");
-        return NULL;
+        PyErr_Format(PyExc_RuntimeError, "%s() must come before the first line", what);
+        return 0;
     }
     Py_ssize_t n = PyTuple_GET_SIZE(consts);
     for (Py_ssize_t i = 0; i < n; i++) {
@@ -1111,20 +1165,61 @@ static PyObject *Screen_abstract(Screen *s, PyObject *args) {
         int overflow = 0;
         if (!PyLong_CheckExact(c)) {
             PyErr_SetString(PyExc_TypeError, "constants must be ints");
-            return NULL;
+            return 0;
         }
         long long v = PyLong_AsLongLongAndOverflow(c, &overflow);
         if (overflow || (v == -1 && PyErr_Occurred())) {
             PyErr_Clear();
             PyErr_SetString(PyExc_ValueError, "constants must fit 64 bits");
-            return NULL;
+            return 0;
         }
         if (i > 0 && PyLong_AsLongLong(PyTuple_GET_ITEM(consts, i - 1)) >= v) {
             PyErr_SetString(PyExc_ValueError, "constants must be sorted and distinct");
-            return NULL;
+            return 0;
         }
     }
-    if (PyDict_SetItem(s->abstract, key, consts) < 0)
+    return 1;
+}
+
+/* Whether key is not yet given to abstract() or difference(). */
+static int unclaimed(Screen *s, PyObject *key) {
+    int a = PyDict_Contains(s->abstract, key), b = a < 0 ? -1 : PyDict_Contains(s->pairs, key);
+    if (a == 0 && b == 0)
+        return 1;
+    if (a >= 0 && b >= 0)
+        PyErr_Format(PyExc_ValueError, "key %R is already stored another way", key);
+    return 0;
+}
+
+static PyObject *Screen_abstract(Screen *s, PyObject *args) {
+    PyObject *key, *consts;
+    if (!PyArg_ParseTuple(args, "UO!:abstract", &key, &PyTuple_Type, &consts))
+        return NULL;
+    if (!check_constants(s, consts, "abstract") || !unclaimed(s, key) || PyDict_SetItem(s->abstract, key, consts) < 0)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
+/* difference(minuend, subtrahend, constants): the rules read these two keys only through their difference
+ * (when both are integers and the subtrahend is positive, else nothing: extract.py's _duration), which
+ * they only compare with these integer constants.  Where the line has both as canonical integers and the
+ * subtrahend is positive, the memo stores the minuend by where the difference falls among the constants
+ * and the subtrahend as "a positive integer"; otherwise both by their bytes. */
+static PyObject *Screen_difference(Screen *s, PyObject *args) {
+    PyObject *a, *b, *consts;
+    if (!PyArg_ParseTuple(args, "UUO!:difference", &a, &b, &PyTuple_Type, &consts))
+        return NULL;
+    if (!check_constants(s, consts, "difference") || !unclaimed(s, a) || !unclaimed(s, b))
+        return NULL;
+    if (PyUnicode_Compare(a, b) == 0) {
+        PyErr_SetString(PyExc_ValueError, "difference(): two keys");
+        return NULL;
+    }
+    PyObject *pa = Py_BuildValue("(OiO)", b, 1, consts), *pb = Py_BuildValue("(Oi())", a, 2);
+    int bad = pa == NULL || pb == NULL || PyDict_SetItem(s->pairs, a, pa) < 0 || PyDict_SetItem(s->pairs, b, pb) < 0;
+    Py_XDECREF(pa);
+    Py_XDECREF(pb);
+    if (bad)
         return NULL;
     Py_RETURN_NONE;
 }
@@ -1526,6 +1621,8 @@ fail:
 
 static PyMethodDef Screen_methods[] = {
     {"abstract", (PyCFunction)Screen_abstract, METH_VARARGS, "abstract(key, constants): see the module."},
+    {"difference", (PyCFunction)Screen_difference, METH_VARARGS,
+     "difference(minuend, subtrahend, constants): see the module."},
     {"scan", (PyCFunction)Screen_scan, METH_VARARGS,
      "scan(buffer, pos, max_line, max_learn, sink=None) -> (items, skipped, end, lines)."},
     {"program", (PyCFunction)Screen_program, METH_VARARGS, "program(number, ops, fields): see the module."},

@@ -374,6 +374,9 @@ def _fd_types(arg: str | None) -> Extractor:
 
 
 def _duration(start_key: str) -> Callable[[Event], Any]:
+    """``evt.time`` less ``start_key`` when both are integers and the start is positive, else None (a
+    difference the replay memo may store by place: :data:`DIFFERENCES`)."""
+
     def derive(ev: Event) -> Any:
         now, start = ev.get("evt.time"), ev.get(start_key)
         if isinstance(now, int) and isinstance(start, int) and start > 0:
@@ -481,6 +484,20 @@ DEPS: dict[str, tuple[Dep, ...]] = {
     "proc.pexepath": (("first", "proc.ancestors", "exepath"),),
 }
 
+
+#: the fields that are ``_duration``'s difference of two keys: field → (minuend, subtrahend)
+DIFFERENCES = {
+    "proc.duration": ("evt.time", "proc.start_ts"),
+    "container.duration": ("evt.time", "container.start_ts"),
+}
+#: per key of a difference, every field besides its own whose reader may read it (the same test as
+#: DERIVED_READS' holds this to the code): the memo stores the two keys by their difference only where
+#: no other reader of either is in a rule's condition (:func:`.screen.differences`)
+KEY_READERS = {
+    "evt.time": frozenset(["proc.duration", "container.duration"]),
+    "proc.start_ts": frozenset(["proc.duration"]),
+    "container.start_ts": frozenset(["container.duration"]),
+}
 
 #: every top-level key a derivation or a non-plain field's reader may read (tests/runtime/rules/
 #: test_screen.py runs every field's reader on recorded events to hold this to the code above): a key

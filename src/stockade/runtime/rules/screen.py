@@ -21,7 +21,12 @@ One refinement: a key whose field every rule only compares, by ``=``, ``!=``, ``
 ``evt.num = 0``, and ``evt.num`` is unique per event), is stored by where its value falls among those
 constants (:func:`abstractions`), for a canonical JSON integer; it must be a plain key that no derivation
 reads (:data:`~.extract.DERIVED_READS`).  For an integer, those comparisons depend on nothing else
-(``compile.py``: ``v == k``, ``v != k``, ``v < k`` for an ``int``).
+(``compile.py``: ``v == k``, ``v != k``, ``v < k`` for an ``int``).  The same for a field that is the
+difference of two keys (``proc.duration``: ``evt.time`` less ``proc.start_ts``, which upstream's
+``proc_is_new`` compares with 5 s; ``evt.time`` is unique per event): where the rules read the two keys
+through it alone, the memo stores the first by where the difference falls among the constants and the
+second as "a positive integer" (:func:`differences`); otherwise the evaluation paths through it would
+never repeat.
 
 The outputs of a line's rules are learnt the same way, field by field (``pieces.py``): for each
 ``%field`` of the rules' outputs (and the alert's host), the keys its formatting read (on a fresh
@@ -40,7 +45,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stockade.runtime.rules.compile import NUMERIC, CompileError, coerce
-from stockade.runtime.rules.extract import DERIVED_READS, extractor
+from stockade.runtime.rules.extract import DERIVED_READS, DIFFERENCES, KEY_READERS, extractor
 from stockade.runtime.rules.fields import FIELDS
 from stockade.runtime.rules.grammar.ast import (
     BinaryCheck,
@@ -149,11 +154,38 @@ class Recorder(_RecorderBase):  # type: ignore[misc]
 def abstractions(ruleset: Ruleset) -> dict[str, tuple[int, ...]]:
     """Keys the memo may store by where their integer value falls among the constants the rules compare
     them with (see the module): per key, those constants, sorted."""
-    consts: dict[str, set[int]] = {}
-    # a field an output prints is read for its value, not compared (the memo stores what outputs print)
+    # a field an output prints is read for its value, not compared
     refused: set[str] = {
         name.split("[", 1)[0] for rule in ruleset.rules for name, _get in rule.formatter.fields
     }
+    consts = _constants(ruleset, refused, plain=True)
+    return {k: tuple(sorted(v)) for k, v in sorted(consts.items())}
+
+
+def differences(ruleset: Ruleset) -> dict[str, tuple[str, str, tuple[int, ...]]]:
+    """Fields that are the difference of two keys (:data:`~.extract.DIFFERENCES`: ``proc.duration``) whose
+    keys the memo may store by where the difference falls among the constants the rules compare it with
+    (see the module): per field, (minuend, subtrahend, those constants, sorted).  Only where every check
+    naming the field compares it with integer constants, and no rule names another field that reads
+    either key (their own plain fields included: :data:`~.extract.KEY_READERS`)."""
+    named = {f.name for rule in ruleset.rules for ast in rule.asts.values() for f in fields_of(ast)}
+    refused = named - set(DIFFERENCES)
+    out: dict[str, tuple[str, str, tuple[int, ...]]] = {}
+    claimed: set[str] = set()
+    for name, values in sorted(_constants(ruleset, refused, plain=False).items()):
+        a, b = DIFFERENCES[name]
+        readers = ({a, b} | KEY_READERS.get(a, frozenset()) | KEY_READERS.get(b, frozenset())) - {name}
+        if readers & named or {a, b} & claimed:
+            continue
+        claimed |= {a, b}
+        out[name] = (a, b, tuple(sorted(values)))
+    return out
+
+
+def _constants(ruleset: Ruleset, refused: set[str], plain: bool) -> dict[str, set[int]]:
+    """Per field the rules' checks only compare with integer constants (:func:`_compared`), those
+    constants; fields in ``refused`` (to which the others are added) are not looked at."""
+    consts: dict[str, set[int]] = {}
     for rule in ruleset.rules:
         for ast in rule.asts.values():
             for node in walk(ast):
@@ -163,23 +195,28 @@ def abstractions(ruleset: Ruleset) -> dict[str, tuple[int, ...]]:
                     name = f.name
                     if name in refused:
                         continue
-                    values = _compared(node, f)
+                    values = _compared(node, f, plain)
                     if values is None:
                         refused.add(name)
                         consts.pop(name, None)
                     else:
                         consts.setdefault(name, set()).update(values)
-    return {k: tuple(sorted(v)) for k, v in sorted(consts.items())}
+    return consts
 
 
-def _compared(node: UnaryCheck | BinaryCheck, f: Field) -> list[int] | None:
-    """The integer constants ``node`` compares the plain numeric key ``f`` with (none for ``exists``);
-    None when ``f`` is read any other way there."""
+def _compared(node: UnaryCheck | BinaryCheck, f: Field, plain: bool = True) -> list[int] | None:
+    """The integer constants ``node`` compares the numeric field ``f`` with (none for ``exists``): a plain
+    key, or (not ``plain``) a difference field; None when ``f`` is read any other way there."""
     spec = FIELDS.get(f.name)
-    if spec is None or spec.type not in NUMERIC or f.arg is not None or f.name in DERIVED_READS:
+    if spec is None or spec.type not in NUMERIC or f.arg is not None or node.left != f:
         return None
-    x = extractor(f.name, None)
-    if x.key != f.name or x.multi or node.left != f:
+    if plain:
+        if f.name in DERIVED_READS:
+            return None
+        x = extractor(f.name, None)
+        if x.key != f.name or x.multi:
+            return None
+    elif f.name not in DIFFERENCES:
         return None
     if isinstance(node, UnaryCheck):
         return [] if node.op == "exists" else None
@@ -215,4 +252,6 @@ def new_screen(ruleset: Ruleset) -> Any:
     s = _screen.Screen()
     for key, values in abstractions(ruleset).items():
         s.abstract(key, values)
+    for minuend, subtrahend, values in differences(ruleset).values():
+        s.difference(minuend, subtrahend, values)
     return s
