@@ -23,7 +23,7 @@ from stockade.cli.lazy import LazyGroup
 from stockade.runtime.rules.diagnostics import Diagnostic
 from stockade.runtime.rules.engine import Engine
 from stockade.runtime.rules.replay import ReplayStats, replay_write
-from stockade.runtime.rules.ruleset import Ruleset, load_ruleset
+from stockade.runtime.rules.ruleset import DEFAULT_RULES, Ruleset, load_ruleset
 
 EXIT_OK, EXIT_USAGE = 0, 2
 PRIORITY_CHOICES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"]
@@ -138,8 +138,6 @@ def replay_cmd(
     one per line.  Malformed lines are counted and skipped.  Rules files with errors stop the replay
     (exit 2) after printing every error.
     """
-    from stockade.runtime.sensor import DEFAULT_RULES
-
     files = (*((str(DEFAULT_RULES),) if with_default or not rule_files else ()), *rule_files)
     rs = load_ruleset(files, min_priority=min_priority)
     if rs.errors:

@@ -19,11 +19,12 @@ from stockade.model.event import Event
 from stockade.runtime.enrich.pipeline import Enricher
 from stockade.runtime.interface import Evaluator, EventSource, Sink
 from stockade.runtime.respond.actions import Responder
+from stockade.runtime.rules.ruleset import DEFAULT_RULES
 
-RULESET_DIR = Path(__file__).parent / "ruleset"
+__all__ = ["DEFAULT_RULES", "LIFECYCLE", "Sensor", "Stats", "load_engine"]
+
 #: events that keep the process table, enriched whatever the rules
 LIFECYCLE = frozenset({"execve", "execveat", "clone", "fork", "vfork", "procexit"})
-DEFAULT_RULES = RULESET_DIR / "stockade_rules.yaml"
 
 
 @dataclass(slots=True)

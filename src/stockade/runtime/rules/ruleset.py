@@ -31,6 +31,9 @@ from stockade.runtime.rules.loader import SUPPORTED_SOURCES, RuleLoader
 from stockade.runtime.rules.output import Formatter, check, references
 from stockade.runtime.rules.resolve import Resolver
 
+#: stockade's own rules, loaded unless the user gives others (``runtime watch``, ``runtime replay``)
+DEFAULT_RULES = Path(__file__).parents[1] / "ruleset" / "stockade_rules.yaml"
+
 
 @dataclass(slots=True)
 class CompiledRule:
