@@ -150,10 +150,10 @@ static void init_special(void) {
 /* After an opening quote: the closing quote's address, or NULL if the string is not certainly valid.
  * *esc is set when the string holds an escape. */
 static const unsigned char *string_end(const unsigned char *p, const unsigned char *e, int *esc) {
-    while (p < e) {
+    for (;;) {
 #ifdef __SSE2__
         /* 16 bytes at a time: the quote, the backslash, and (signed) below 0x20 — control characters and
-         * every byte from 0x80 */
+         * every byte from 0x80; the first such byte is the one to look at */
         const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
         while (p + 16 <= e) {
             __m128i v = _mm_loadu_si128((const __m128i *)p);
@@ -161,7 +161,7 @@ static const unsigned char *string_end(const unsigned char *p, const unsigned ch
                 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space)));
             if (m != 0) {
                 p += __builtin_ctz((unsigned)m);
-                break;
+                goto found;
             }
             p += 16;
         }
@@ -169,7 +169,10 @@ static const unsigned char *string_end(const unsigned char *p, const unsigned ch
         while (p < e && !special[*p])
             p++;
         if (p >= e)
-            break;
+            return NULL;
+#ifdef __SSE2__
+    found:;
+#endif
         unsigned char c = *p;
         if (c == '"')
             return p;
@@ -223,7 +226,6 @@ static const unsigned char *string_end(const unsigned char *p, const unsigned ch
             return NULL;
         }
     }
-    return NULL;
 }
 
 /* A JSON number (RFC 8259 section 6) orjson reads as a finite value: at most 32 characters, an exponent
