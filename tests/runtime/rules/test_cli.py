@@ -85,3 +85,30 @@ def test_replay_does_not_import_watch_and_help_lists_it(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "True", "True"]
+
+
+def test_replay_text_is_falco_s_line_per_alert_the_memo_s_too(tmp_path: Path) -> None:
+    """``--format text``: Falco's ``<time>: <Priority> <output>`` line per alert, the same whether the
+    engine or the memo (lines that repeat, written by the C reader) made it."""
+    need_upstream()
+    from stockade.runtime.rules.engine import Engine
+    from stockade.runtime.rules.replay import ReplayStats, replay
+    from stockade.runtime.rules.ruleset import load_ruleset
+
+    base = {
+        "evt.type": "openat", "proc.name": "cat", "fd.type": "file", "fd.num": 3,
+        "evt.args": {"flags": "O_RDONLY"}, "container.id": "host",
+    }  # fmt: skip
+    lines = [
+        orjson.dumps({**base, "evt.time": 1_700_000_000_000_000_000 + i * 999_999_937,
+                      "fd.name": ["/etc/shadow", "/etc/hosts", "/etc/sudoers"][i % 3]})
+        for i in range(300)
+    ]  # fmt: skip
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    r = CliRunner().invoke(runtime, ["replay", str(events), "--rules", str(STABLE), "--format", "text", "-q"])
+    assert r.exit_code == 0, r.output
+    engine = Engine(load_ruleset([STABLE]))
+    want = [a.line() for a in replay(engine, lines, ReplayStats())]
+    assert r.stdout.splitlines() == want and len(want) >= 100
+    assert want[0].startswith("2023-11-14T22:13:20.000000000Z: Warning ")
