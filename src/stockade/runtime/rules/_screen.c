@@ -56,6 +56,7 @@
 #define WINDOW 8192       /* look-ups between two reviews of a type's hit rate */
 #define MIN_HITS 0.10     /* a type hitting less often than this in a window is no longer learnt */
 #define MAX_FIELDS 128    /* output fields of one list of rules */
+#define PLACE_LATER 0xffffffffu
 #define MAX_FIELD_IDS 65536
 #define MAX_PIECES (1 << 20)
 
@@ -123,8 +124,8 @@ typedef struct {
     Py_ssize_t vlen;
 } Member;
 
-static const unsigned char *ws(const unsigned char *p, const unsigned char *e) {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\r'))
+static inline const unsigned char *ws(const unsigned char *p, const unsigned char *e) {
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\r')) /* (most often: not blank) */
         p++;
     return p;
 }
@@ -239,7 +240,7 @@ static const unsigned char *number_end(const unsigned char *p, const unsigned ch
     if (*p == '0') {
         p++;
     } else if (*p >= '1' && *p <= '9') {
-        while (p < e && *p >= '0' && *p <= '9')
+        while (p < e && (unsigned)(*p - '0') < 10)
             p++;
     } else {
         return NULL;
@@ -248,7 +249,7 @@ static const unsigned char *number_end(const unsigned char *p, const unsigned ch
         p++;
         if (p >= e || *p < '0' || *p > '9')
             return NULL;
-        while (p < e && *p >= '0' && *p <= '9')
+        while (p < e && (unsigned)(*p - '0') < 10)
             p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
@@ -256,7 +257,7 @@ static const unsigned char *number_end(const unsigned char *p, const unsigned ch
         if (p < e && (*p == '+' || *p == '-'))
             p++;
         const unsigned char *d = p;
-        while (p < e && *p >= '0' && *p <= '9')
+        while (p < e && (unsigned)(*p - '0') < 10)
             p++;
         if (p == d || p - d > 2)
             return NULL;
@@ -442,10 +443,13 @@ typedef struct {
     Py_ssize_t nm; /* the members of the line read last */
     const unsigned char *vals[MAX_KEYS];
     Py_ssize_t vlens[MAX_KEYS];
-    uint64_t vh[MAX_KEYS];      /* per key, the hash of its part of a memo key ... */
-    uint64_t vh_line[MAX_KEYS]; /* ... valid when this is line_no */
+    int vm[MAX_KEYS];              /* per key, the member its value is */
+    uint64_t mh[MAX_MEMBERS];      /* per member, the hash of its value ... */
+    uint64_t mh_line[MAX_MEMBERS]; /* ... valid when this is line_no (one per line read) */
     uint64_t line_no;
-    uint32_t places[MAX_KEYS];  /* per key with constants and a canonical integer: its place + 1, else 0 */
+    uint32_t places[MAX_KEYS]; /* per key with constants and a canonical integer: its place + 1, else 0;
+                                  PLACE_LATER: not worked out yet (place_of()) */
+    Type *bound;               /* the type bind() was given last */
     unsigned char *blob;
     Py_ssize_t blobcap;
     /* the outputs: per output field (the caller's number j), a memo of its own, whose key sets are
@@ -551,14 +555,27 @@ static Type *find_type(Screen *s, const unsigned char *name, Py_ssize_t len, int
     return t;
 }
 
-static int find_key(Type *t, const unsigned char *k, Py_ssize_t len, uint64_t h) {
+/* Whether the len bytes at a and b are equal: keys are short, a call to memcmp costs more than this. */
+static inline int same_bytes(const unsigned char *a, const unsigned char *b, Py_ssize_t len) {
+    if (len >= 8 && len <= 16) { /* (the first and the last 8 bytes: all of them) */
+        uint64_t a0, a1, b0, b1;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + len - 8, 8);
+        memcpy(&b1, b + len - 8, 8);
+        return a0 == b0 && a1 == b1;
+    }
+    return memcmp(a, b, (size_t)len) == 0;
+}
+
+static inline int find_key(Type *t, const unsigned char *k, Py_ssize_t len, uint64_t h) {
     int i = (int)(h & (KEY_TABLE - 1));
     for (;;) {
         int j = t->slots[i];
         if (j == 0)
             return -1;
         Key *key = &t->keys[j - 1];
-        if (key->h == h && key->len == len && memcmp(key->name, k, (size_t)len) == 0)
+        if (key->h == h && key->len == len && same_bytes(key->name, k, len))
             return j - 1;
         i = (i + 1) & (KEY_TABLE - 1);
     }
@@ -662,6 +679,28 @@ static int grow_blob(Screen *s, Py_ssize_t need) {
     return 0;
 }
 
+static uint32_t place(const Key *key, __int128 n);
+static int pair_value(Screen *s, const Key *key, int64_t *out);
+
+/* Key k's place (see bind()), worked out at its first use for the binding: most keys with constants
+ * are not in the key set that answers a line. */
+static inline uint32_t place_of(Screen *s, int k) {
+    if (s->places[k] != PLACE_LATER)
+        return s->places[k];
+    const Key *key = &s->bound->keys[k];
+    int64_t n, other;
+    uint32_t r = 0;
+    if (canonical_int(s->vals[k], s->vlens[k], &n)) {
+        if (key->role == 0)
+            r = place(key, n);
+        else if (pair_value(s, key, &other) && (key->role == 1 ? other : n) > 0)
+            /* a difference the rules compare with constants (see difference()): the minuend by where
+             * minuend - subtrahend falls among them, the subtrahend as "a positive integer" */
+            r = key->role == 2 ? 0x7fffffff : place(key, (__int128)n - other);
+    }
+    return s->places[k] = r;
+}
+
 /* The memo key of variant ``v`` for the values in s->vals, into s->blob; its length, -1 on no memory.
  * Per key: 0 (absent) | 1 + the value's place among the abstraction's constants | 2 + length + bytes. */
 static Py_ssize_t blob_of(Screen *s, Variant *v) {
@@ -675,7 +714,7 @@ static Py_ssize_t blob_of(Screen *s, Variant *v) {
         int k = v->keys[i];
         if (s->vals[k] == NULL) {
             *b++ = 0;
-        } else if (s->places[k]) {
+        } else if (place_of(s, k)) {
             *b++ = 1;
             memcpy(b, &s->places[k], 4);
             b += 4;
@@ -702,7 +741,7 @@ static int blob_equal(Screen *s, Variant *v, const unsigned char *b, Py_ssize_t 
         if (s->vals[k] == NULL) {
             if (*b++ != 0)
                 return 0;
-        } else if (s->places[k]) {
+        } else if (place_of(s, k)) {
             if (e - b < 5 || *b != 1 || memcmp(b + 1, &s->places[k], 4) != 0)
                 return 0;
             b += 5;
@@ -717,15 +756,20 @@ static int blob_equal(Screen *s, Variant *v, const unsigned char *b, Py_ssize_t 
     return b == e;
 }
 
-/* Key k's part of a memo key's hash, computed at its first use for the line. */
+/* Key k's part of a memo key's hash; a value's bytes are hashed at their first use for the line (the
+ * hash kept by member: the rules' binding and the fields' share it). */
 static inline uint64_t value_hash(Screen *s, int k) {
-    if (s->vh_line[k] != s->line_no) {
-        s->vh_line[k] = s->line_no;
-        s->vh[k] = s->vals[k] == NULL ? 0x51ed270b27e8bd2bULL
-                   : s->places[k]     ? mix(0x7a3b9c1d00000000ULL + s->places[k])
-                                      : hash_bytes(s->vals[k], (size_t)s->vlens[k]);
+    if (s->vals[k] == NULL)
+        return 0x51ed270b27e8bd2bULL;
+    uint32_t at = place_of(s, k);
+    if (at)
+        return mix(0x7a3b9c1d00000000ULL + at);
+    int i = s->vm[k];
+    if (s->mh_line[i] != s->line_no) {
+        s->mh_line[i] = s->line_no;
+        s->mh[i] = hash_bytes(s->vals[k], (size_t)s->vlens[k]);
     }
-    return s->vh[k];
+    return s->mh[i];
 }
 
 static uint64_t variant_hash(Screen *s, Variant *v) {
@@ -822,6 +866,7 @@ static int variant_add(Screen *s, Variant *v, const unsigned char *blob, Py_ssiz
 static int parse_line(Screen *s, const unsigned char *p, const unsigned char *e, const unsigned char **tn,
                       Py_ssize_t *tl) {
     Py_ssize_t n = s->nm = members(p, e, s->m);
+    s->line_no++; /* (the values' hashes are worked out afresh) */
     if (n <= 0)
         return 0;
     static const unsigned char evt_type[] = "evt.type";
@@ -883,22 +928,11 @@ static int bind(Screen *s, Type *t) {
             return 0;
         s->vals[k] = m->v;
         s->vlens[k] = m->vlen;
+        s->vm[k] = (int)i;
     }
-    for (int k = 0; k < t->nkeys; k++) {
-        Key *key = &t->keys[k];
-        int64_t n, other;
-        s->places[k] = 0;
-        if (s->vals[k] == NULL || key->consts == NULL || !canonical_int(s->vals[k], s->vlens[k], &n))
-            continue;
-        if (key->role == 0) {
-            s->places[k] = place(key, n);
-        } else if (pair_value(s, key, &other) && (key->role == 1 ? other : n) > 0) {
-            /* a difference the rules compare with constants (see difference()): the minuend by where
-             * minuend - subtrahend falls among them, the subtrahend as "a positive integer" */
-            s->places[k] = key->role == 2 ? 0x7fffffff : place(key, (__int128)n - other);
-        }
-    }
-    s->line_no++; /* (value_hash() computes this binding's hashes afresh) */
+    for (int k = 0; k < t->nkeys; k++)
+        s->places[k] = s->vals[k] != NULL && t->keys[k].consts != NULL ? PLACE_LATER : 0;
+    s->bound = t;
     return 1;
 }
 
