@@ -14,7 +14,8 @@
  *     to MAX_VARIANTS key sets.
  *   - learn_fields(line, fields) does the same for output fields (the caller's numbers): the keys the
  *     formatting of each read, and what it made — the text escaped for JSON, the value as JSON, the text;
- *     missing(line, number) says which fields of a program the memo does not know for a line.
+ *     missing(line, number) says which fields of a program the memo does not know for a line, and
+ *     write(line, number, sink) writes a line's alerts as scan() would (for a line just learnt).
  *     program(number, ops, fields) says how the alerts of the rules numbered ``number`` are written: bytes
  *     as they are, the time, and pieces of their fields.  The memo thus knows an alert's line from the
  *     fields one by one: a new combination of known values needs no Python.
@@ -1585,6 +1586,29 @@ static PyObject *Screen_learn_fields(Screen *s, PyObject *args) {
     return PyLong_FromSsize_t(learnt);
 }
 
+/* write(line, number, sink) -> bool: appends to the bytearray sink the alerts of line's event for the rules
+ * numbered ``number`` (which the caller found it matches), as scan() would: when their program and the
+ * line's fields are known and its evt.time is an integer >= 0; False otherwise (nothing written). */
+static PyObject *Screen_write(Screen *s, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t n;
+    PyObject *sink;
+    if (!PyArg_ParseTuple(args, "y*nO!:write", &buf, &n, &PyByteArray_Type, &sink))
+        return NULL;
+    const unsigned char *tn;
+    Py_ssize_t tl;
+    int64_t ns;
+    int off = 0, r = 0;
+    Program *g = n >= 1 && n < s->nprograms ? s->programs[n] : NULL;
+    if (g != NULL && parse_learnt(s, &buf, &tn, &tl) && fields_known(s, g, &off) && event_time_of(s, &ns) &&
+        ns >= 0)
+        r = write_alerts(s, sink, n, ns) < 0 ? -1 : 1;
+    PyBuffer_Release(&buf);
+    if (r < 0)
+        return NULL;
+    return PyBool_FromLong(r);
+}
+
 /* missing(line, number) -> tuple | None: the caller's numbers of the fields of the program of the rules
  * numbered ``number`` that the memo does not know for ``line`` (not those whose memo is off); None when
  * there is no such program or the line is not read here. */
@@ -1665,6 +1689,7 @@ static PyMethodDef Screen_methods[] = {
     {"learn_fields", (PyCFunction)Screen_learn_fields, METH_VARARGS,
      "learn_fields(line, fields) -> int: see the module."},
     {"missing", (PyCFunction)Screen_missing, METH_VARARGS, "missing(line, number) -> tuple | None."},
+    {"write", (PyCFunction)Screen_write, METH_VARARGS, "write(line, number, sink) -> bool: see the module."},
     {"drain", (PyCFunction)Screen_drain, METH_NOARGS, "drain() -> list of (number, count), flat."},
     {"learn", (PyCFunction)Screen_learn, METH_VARARGS, "learn(line, keys, number) -> bool."},
     {"stats", (PyCFunction)Screen_stats, METH_NOARGS, "stats() -> dict of counters."},

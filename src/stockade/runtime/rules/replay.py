@@ -141,9 +141,10 @@ class _Context:
         """The alerts of the rules numbered ``n``, which line ``raw`` (event ``ev``) matched; the output
         fields the memo does not know for the line are learnt, each on a fresh :class:`Recorder` over the
         decoded event (on one recorder, a field would read back the derived values another stored there —
-        ``proc.cmdline`` — instead of the keys they are made from, and be learnt under the wrong keys).  The
-        first lines of a list of rules also make its program, given to the memo once it wrote their alerts
-        right."""
+        ``proc.cmdline`` — instead of the keys they are made from, and be learnt under the wrong keys).  Then
+        the memo writes the line's alerts itself (with ``write``; none are returned) as it will the next
+        ones.  The first lines of a list of rules make its program, given to the memo once it wrote their
+        alerts right."""
         engine, rules = self.engine, self.results[n]
         program = self.programs.get(n, _NEW)
         if program is None:
@@ -164,15 +165,24 @@ class _Context:
             keys = rec.keys_read()
             if keys is not None:
                 made[name] = (keys, got)
+        if program is not _NEW:
+            if made:
+                self._learn(raw, made)
+            out = bytearray()  # (all its fields known now: the memo writes its alerts, as for the next ones)
+            if self.screen.write(raw, n, out):
+                assert self.write is not None
+                self.write(out)
+                return []
         alerts = engine.alerts_of(ev, rules)
-        if program is _NEW:
-            program = self._program(n, rules, list(readers), made, alerts)
-        if program is not None and made:
-            fields = self.fields
-            self.screen.learn_fields(
-                raw, [(keys, fields.setdefault(name, len(fields)), got) for name, (keys, got) in made.items()]
-            )
+        if program is _NEW and self._program(n, rules, list(readers), made, alerts) is not None:
+            self._learn(raw, made)
         return alerts
+
+    def _learn(self, raw: bytearray, made: dict[str, tuple[tuple[str, ...], pieces.Pieces]]) -> None:
+        fields = self.fields
+        self.screen.learn_fields(
+            raw, [(keys, fields.setdefault(name, len(fields)), got) for name, (keys, got) in made.items()]
+        )
 
     def _program(
         self,
