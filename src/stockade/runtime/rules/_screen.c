@@ -424,9 +424,12 @@ typedef struct {
 
 /* How to write the alerts of a list of rules: ops is a tuple of bytes (written as they are) and ints: -1
  * the time (30 bytes), 3 * i + kind the piece ``kind`` (0 text escaped for JSON, 1 value as JSON, 2 text)
- * of the program's field i, fields[i] the caller's number for it. */
+ * of the program's field i, fields[i] the caller's number for it; codes[i] is op i's int (OP_BYTES for
+ * bytes), read once by program() rather than at every alert. */
+#define OP_BYTES (-2)
 typedef struct {
     PyObject *ops;
+    long *codes;
     Py_ssize_t nfields;
     Py_ssize_t fields[MAX_FIELDS];
 } Program;
@@ -937,6 +940,19 @@ static int bind(Screen *s, Type *t) {
     return 1;
 }
 
+/* The program of the rules numbered n, or NULL. */
+static inline Program *program_of(Screen *s, Py_ssize_t n) {
+    return n >= 1 && n < s->nprograms ? s->programs[n] : NULL;
+}
+
+static void program_free(Program *g) {
+    if (g != NULL) {
+        Py_DECREF(g->ops);
+        PyMem_Free(g->codes);
+        PyMem_Free(g);
+    }
+}
+
 /* The memo of output field j (created if asked and new); NULL if not there. */
 static Type *field_memo(Screen *s, Py_ssize_t j, int create) {
     if (j < s->nfields && s->fields[j] != NULL)
@@ -1026,7 +1042,7 @@ static long answer(Screen *s, const unsigned char *p, const unsigned char *e, in
         return 0;
     if (en->result == 0)
         return 1;
-    Program *g = (Py_ssize_t)en->result < s->nprograms ? s->programs[en->result] : NULL;
+    Program *g = program_of(s, (Py_ssize_t)en->result);
     *out = fields ? -1 : -2; /* (no program yet: the caller may make one) */
     if (fields && g != NULL) {
         int off = 0;
@@ -1095,33 +1111,27 @@ static void time_text(Screen *s, int64_t ns, char *out) {
 
 /* Appends to sink the alerts of the rules numbered n (their program) at ns, with the pieces of the line
  * read last (s->found). */
+static inline PyObject *op_bytes(Screen *s, Program *g, Py_ssize_t i) {
+    long k = g->codes[i];
+    return k == OP_BYTES ? PyTuple_GET_ITEM(g->ops, i) : PyTuple_GET_ITEM(s->pieces[s->found[k / 3]], k % 3);
+}
+
 static int write_alerts(Screen *s, PyObject *sink, Py_ssize_t n, int64_t ns) {
     Program *g = s->programs[n];
     Py_ssize_t nops = PyTuple_GET_SIZE(g->ops), add = 0, at = PyByteArray_GET_SIZE(sink);
-    for (Py_ssize_t i = 0; i < nops; i++) {
-        PyObject *op = PyTuple_GET_ITEM(g->ops, i);
-        if (PyBytes_CheckExact(op)) {
-            add += PyBytes_GET_SIZE(op);
-        } else {
-            long k = PyLong_AsLong(op);
-            add += k < 0 ? 30 : PyBytes_GET_SIZE(PyTuple_GET_ITEM(s->pieces[s->found[k / 3]], k % 3));
-        }
-    }
+    for (Py_ssize_t i = 0; i < nops; i++)
+        add += g->codes[i] == -1 ? 30 : PyBytes_GET_SIZE(op_bytes(s, g, i));
     if (PyByteArray_Resize(sink, at + add) < 0)
         return -1;
     char t[30], *w = PyByteArray_AS_STRING(sink) + at;
     time_text(s, ns, t);
     for (Py_ssize_t i = 0; i < nops; i++) {
-        PyObject *op = PyTuple_GET_ITEM(g->ops, i);
-        if (!PyBytes_CheckExact(op)) {
-            long k = PyLong_AsLong(op);
-            if (k < 0) {
-                memcpy(w, t, 30);
-                w += 30;
-                continue;
-            }
-            op = PyTuple_GET_ITEM(s->pieces[s->found[k / 3]], k % 3);
+        if (g->codes[i] == -1) {
+            memcpy(w, t, 30);
+            w += 30;
+            continue;
         }
+        PyObject *op = op_bytes(s, g, i);
         memcpy(w, PyBytes_AS_STRING(op), (size_t)PyBytes_GET_SIZE(op));
         w += PyBytes_GET_SIZE(op);
     }
@@ -1180,10 +1190,7 @@ static void Screen_dealloc(Screen *s) {
     if (s->fkeys != NULL)
         type_free(s, s->fkeys);
     for (Py_ssize_t i = 0; i < s->nprograms; i++)
-        if (s->programs[i] != NULL) {
-            Py_DECREF(s->programs[i]->ops);
-            PyMem_Free(s->programs[i]);
-        }
+        program_free(s->programs[i]);
     PyMem_Free(s->programs);
     PyMem_Free(s->written);
     PyMem_Free(s->touched);
@@ -1368,15 +1375,22 @@ static PyObject *Screen_program(Screen *s, PyObject *args) {
         }
     }
     g->nfields = nf;
+    g->codes = PyMem_Calloc((size_t)PyTuple_GET_SIZE(ops) + 1, sizeof(long));
+    if (g->codes == NULL) {
+        PyMem_Free(g);
+        return PyErr_NoMemory();
+    }
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(ops); i++) {
         PyObject *op = PyTuple_GET_ITEM(ops, i);
-        long k = PyBytes_CheckExact(op) ? 0 : PyLong_Check(op) ? PyLong_AsLong(op) : -2;
-        if (k < -1 || k >= 3 * nf) {
+        long k = PyBytes_CheckExact(op) ? OP_BYTES : PyLong_Check(op) ? PyLong_AsLong(op) : -3;
+        if ((k < -1 && k != OP_BYTES) || k >= 3 * nf || (k == -1 && PyErr_Occurred())) {
+            PyMem_Free(g->codes);
             PyMem_Free(g);
             if (!PyErr_Occurred())
                 PyErr_SetString(PyExc_ValueError, "program(): ops are bytes, -1 or 3 * field + kind");
             return NULL;
         }
+        g->codes[i] = k;
     }
     g->ops = ops;
     Py_INCREF(ops);
@@ -1400,10 +1414,7 @@ static PyObject *Screen_program(Screen *s, PyObject *args) {
         }
         s->nprograms = cap;
     }
-    if (s->programs[n] != NULL) {
-        Py_DECREF(s->programs[n]->ops);
-        PyMem_Free(s->programs[n]);
-    }
+    program_free(s->programs[n]);
     s->programs[n] = g;
     Py_RETURN_NONE;
 }
@@ -1569,15 +1580,17 @@ static PyObject *Screen_learn_fields(Screen *s, PyObject *args) {
     if (parse_learnt(s, &buf, &tn, &tl))
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(fields) && r >= 0; i++) {
             PyObject *f = PyList_GET_ITEM(fields, i);
-            Py_ssize_t j = -1;
-            if (PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 3) {
-                j = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 1));
-                if (j == -1 && PyErr_Occurred())
-                    PyErr_Clear();
+            if (!PyTuple_Check(f) || PyTuple_GET_SIZE(f) != 3) {
+                PyErr_SetString(PyExc_TypeError, "learn_fields(): a list of (keys, field, pieces)");
+                r = -1;
+                break;
             }
-            r = PyTuple_Check(f) && PyTuple_GET_SIZE(f) == 3
-                    ? learn_one_field(s, PyTuple_GET_ITEM(f, 0), j, PyTuple_GET_ITEM(f, 2))
-                    : (PyErr_SetString(PyExc_TypeError, "learn_fields(): a list of (keys, field, pieces)"), -1);
+            Py_ssize_t j = PyLong_AsSsize_t(PyTuple_GET_ITEM(f, 1));
+            if (j == -1 && PyErr_Occurred()) {
+                r = -1;
+                break;
+            }
+            r = learn_one_field(s, PyTuple_GET_ITEM(f, 0), j, PyTuple_GET_ITEM(f, 2));
             learnt += r > 0;
         }
     PyBuffer_Release(&buf);
@@ -1599,7 +1612,7 @@ static PyObject *Screen_write(Screen *s, PyObject *args) {
     Py_ssize_t tl;
     int64_t ns;
     int off = 0, r = 0;
-    Program *g = n >= 1 && n < s->nprograms ? s->programs[n] : NULL;
+    Program *g = program_of(s, n);
     if (g != NULL && parse_learnt(s, &buf, &tn, &tl) && fields_known(s, g, &off) && event_time_of(s, &ns) &&
         ns >= 0)
         r = write_alerts(s, sink, n, ns) < 0 ? -1 : 1;
@@ -1619,7 +1632,7 @@ static PyObject *Screen_missing(Screen *s, PyObject *args) {
         return NULL;
     const unsigned char *tn;
     Py_ssize_t tl;
-    Program *g = n >= 0 && n < s->nprograms ? s->programs[n] : NULL;
+    Program *g = program_of(s, n);
     if (g == NULL || !parse_learnt(s, &buf, &tn, &tl) || (s->fkeys != NULL && !bind(s, s->fkeys))) {
         PyBuffer_Release(&buf);
         Py_RETURN_NONE;

@@ -104,7 +104,18 @@ class _Context:
     for the memo (0: none), and, where the alerts are written (``write``, in ``form``), the numbers of the
     output fields and the fields of each list's program (None: it has none)."""
 
-    __slots__ = ("engine", "fields", "form", "numbers", "programs", "results", "screen", "tries", "write")
+    __slots__ = (
+        "engine",
+        "fields",
+        "form",
+        "numbers",
+        "programs",
+        "readers",
+        "results",
+        "screen",
+        "tries",
+        "write",
+    )
 
     def __init__(self, engine: Engine, screen: Any, write: Write | None = None, form: str = "json") -> None:
         self.engine = engine
@@ -115,6 +126,7 @@ class _Context:
         self.numbers: dict[tuple[int, ...], int] = {(): 0}
         self.fields: dict[str, int] = {}
         self.programs: dict[int, list[str] | None] = {}
+        self.readers: dict[int, dict[str, pieces.Reader]] = {}  # per list of rules, its output fields
         self.tries: dict[int, int] = {}
 
     def teach(self, raw: bytearray, ev: dict[str, Any]) -> list[Alert]:
@@ -149,7 +161,9 @@ class _Context:
         program = self.programs.get(n, _NEW)
         if program is None:
             return engine.alerts_of(ev, rules)
-        readers = pieces.fields_of(rules, self.form)
+        readers = self.readers.get(n)
+        if readers is None:
+            readers = self.readers[n] = pieces.fields_of(rules, self.form)
         if program is not _NEW:
             missing = self.screen.missing(raw, n)
             if missing is not None:
