@@ -114,7 +114,10 @@ def _types(types: frozenset[str]) -> list[str]:
     show_default=True,
     help="Falco's rule_matching: stop at the first matching rule, or report all.",
 )
-@click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "text"]), default="json", show_default=True,
+    help="json: Falco's JSON alert a line; text: Falco's '<time>: <Priority> <output>' line.",
+)  # fmt: skip
 @click.option(
     "--min-priority", type=click.Choice(PRIORITY_CHOICES, case_sensitive=False), default=None,
     help="Leave out rules less severe than this.",
@@ -137,6 +140,9 @@ def replay_cmd(
     Alerts are Falco-shaped JSON (time, rule, priority, output, output_fields, source, tags, hostname),
     one per line.  Malformed lines are counted and skipped.  Rules files with errors stop the replay
     (exit 2) after printing every error.
+
+    Events that repeat what the rules read in earlier ones are answered from a memo, without being
+    decoded, with the same alerts (docs/commands/rules.md).
     """
     files = (*((str(DEFAULT_RULES),) if with_default or not rule_files else ()), *rule_files)
     rs = load_ruleset(files, min_priority=min_priority)
